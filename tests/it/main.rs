@@ -1,0 +1,4 @@
+//! The one integration-test binary of the workspace: conformance against third-party vectors,
+//! interop against the official SDKs, and end-to-end flows.
+
+mod conformance;
