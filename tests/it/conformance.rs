@@ -1,0 +1,1 @@
+//! Conformance against ../shared/vectors.
