@@ -41,14 +41,22 @@ impl RcSigner {
 }
 
 pub(crate) struct RcVerifier {
-    key: rsa::PublicKey,
+    sha1: VerifyingKey<Sha1>,
+    sha256: VerifyingKey<Sha256>,
+    sha384: VerifyingKey<Sha384>,
+    sha512: VerifyingKey<Sha512>,
 }
 
 impl RcVerifier {
     pub(crate) fn new(key: &PublicKey) -> Result<Self, Error> {
         let key = rsa::PublicKey::from_pkcs1_der(key.pkcs1_der())
             .map_err(|e| Error::key(format!("the rsa crate rejected the RSA public key: {e}")))?;
-        Ok(RcVerifier { key })
+        Ok(Self {
+            sha1: VerifyingKey::new(key.clone()),
+            sha256: VerifyingKey::new(key.clone()),
+            sha384: VerifyingKey::new(key.clone()),
+            sha512: VerifyingKey::new(key),
+        })
     }
 
     pub(crate) fn verify(
@@ -60,10 +68,10 @@ impl RcVerifier {
         let sig = Signature::try_from(signature)
             .map_err(|_| Error::invalid_signature("invalid signature"))?;
         let ok = match hash {
-            HashAlg::Sha1 => VerifyingKey::<Sha1>::new(self.key.clone()).verify(message, &sig),
-            HashAlg::Sha256 => VerifyingKey::<Sha256>::new(self.key.clone()).verify(message, &sig),
-            HashAlg::Sha384 => VerifyingKey::<Sha384>::new(self.key.clone()).verify(message, &sig),
-            HashAlg::Sha512 => VerifyingKey::<Sha512>::new(self.key.clone()).verify(message, &sig),
+            HashAlg::Sha1 => self.sha1.verify(message, &sig),
+            HashAlg::Sha256 => self.sha256.verify(message, &sig),
+            HashAlg::Sha384 => self.sha384.verify(message, &sig),
+            HashAlg::Sha512 => self.sha512.verify(message, &sig),
         };
         ok.map_err(|_| Error::invalid_signature("invalid signature"))
     }
