@@ -25,6 +25,8 @@ enum Kind {
     /// Bytes that are not valid in the file's encoding.
     Encoding {
         encoding: &'static str,
+        /// 1-based byte offset in the line.
+        at: usize,
     },
     /// The layout of the file: a missing header, marker or column, an unexpected line.
     Format {
@@ -77,8 +79,8 @@ impl Error {
         Self::new(Kind::Zip(err))
     }
 
-    pub(crate) fn encoding(encoding: &'static str) -> Self {
-        Self::new(Kind::Encoding { encoding })
+    pub(crate) fn encoding(encoding: &'static str, at: usize) -> Self {
+        Self::new(Kind::Encoding { encoding, at })
     }
 
     pub(crate) fn format(expected: impl Into<String>, found: Option<&str>) -> Self {
@@ -206,7 +208,9 @@ impl fmt::Display for Error {
         match &self.0.kind {
             Kind::Io(_) => f.write_str("I/O error"),
             Kind::Zip(_) => f.write_str("not a readable bill ZIP"),
-            Kind::Encoding { encoding } => write!(f, "invalid {encoding} bytes"),
+            Kind::Encoding { encoding, at } => {
+                write!(f, "invalid {encoding} bytes at byte {at} of the line")
+            }
             Kind::Format {
                 expected,
                 found: Some(found),

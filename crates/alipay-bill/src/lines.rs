@@ -1,6 +1,5 @@
 //! Line reading with encoding detection, and the CSV cell splitter.
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::Error;
@@ -26,15 +25,29 @@ impl Encoding {
     }
 }
 
-/// Decodes one cell or line.
-pub(crate) fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Cow<'_, str>, Error> {
-    match encoding {
-        Encoding::Utf8 => core::str::from_utf8(bytes)
-            .map(Cow::Borrowed)
-            .map_err(|_| Error::encoding("UTF-8")),
-        Encoding::Gbk => encoding_rs::GBK
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or_else(|| Error::encoding("GBK")),
+/// Decodes `bytes` into `out` (cleared first). On invalid bytes, says at which byte.
+pub(crate) fn decode_into(encoding: Encoding, bytes: &[u8], out: &mut String) -> Result<(), Error> {
+    out.clear();
+    if encoding == Encoding::Gbk && !bytes.is_ascii() {
+        let mut decoder = encoding_rs::GBK.new_decoder_without_bom_handling();
+        let needed = decoder.max_utf8_buffer_length_without_replacement(bytes.len());
+        out.reserve(needed.unwrap_or(bytes.len().saturating_mul(3)));
+        let (result, read) = decoder.decode_to_string_without_replacement(bytes, out, true);
+        return match result {
+            encoding_rs::DecoderResult::InputEmpty => Ok(()),
+            encoding_rs::DecoderResult::Malformed(bad, _) => {
+                let at = read.saturating_sub(usize::from(bad));
+                Err(Error::encoding("GBK", at + 1))
+            }
+            encoding_rs::DecoderResult::OutputFull => Err(Error::encoding("GBK", read + 1)),
+        };
+    }
+    match core::str::from_utf8(bytes) {
+        Ok(text) => {
+            out.push_str(text);
+            Ok(())
+        }
+        Err(e) => Err(Error::encoding("UTF-8", e.valid_up_to() + 1)),
     }
 }
 
@@ -44,6 +57,8 @@ pub(crate) struct Lines<R> {
     inner: BufReader<R>,
     /// The current logical line, without its line ending.
     pub(crate) line: Vec<u8>,
+    /// `line` decoded.
+    text: String,
     /// 1-based number of the first physical line of `line`.
     pub(crate) number: u64,
     next_number: u64,
@@ -66,6 +81,7 @@ impl<R: Read> Lines<R> {
         Self {
             inner: BufReader::with_capacity(BUFFER, inner),
             line: Vec::with_capacity(1024),
+            text: String::with_capacity(1024),
             number: 0,
             next_number: 1,
             encoding: None,
@@ -110,89 +126,106 @@ impl<R: Read> Lines<R> {
         Ok(true)
     }
 
-    /// Reads the next line without CSV quote handling (header and footer comment lines).
+    /// Reads and decodes the next line. Returns false at the end of input.
     pub(crate) fn next_plain(&mut self) -> Result<bool, Error> {
         self.line.clear();
         self.number = self.next_number;
-        self.read_physical()
-    }
-
-    /// Reads the next record: lines are joined with `\n` while a quoted cell is open.
-    pub(crate) fn next_record(&mut self) -> Result<bool, Error> {
-        if !self.next_plain()? {
+        if !self.read_physical()? {
             return Ok(false);
         }
-        let mut quotes = count_quotes(&self.line);
-        while quotes % 2 == 1 {
-            let before = self.line.len();
-            self.line.push(b'\n');
-            if !self.read_physical()? {
-                self.line.truncate(before);
-                return Err(Error::truncated("the closing quote of a cell").at_line(self.number));
-            }
-            quotes += count_quotes(&self.line[before + 1..]);
-        }
+        self.decode()?;
         Ok(true)
     }
 
+    fn decode(&mut self) -> Result<(), Error> {
+        decode_into(self.encoding(), &self.line, &mut self.text).map_err(|e| e.at_line(self.number))
+    }
+
+    /// Splits the current line into `record`; while a quoted cell is open at the end of the line,
+    /// appends a line break and the next line, and splits again.
+    pub(crate) fn split_into(&mut self, record: &mut Record) -> Result<(), Error> {
+        while record.split(&self.text)? == Split::Open {
+            self.line.push(b'\n');
+            if !self.read_physical()? {
+                self.line.pop();
+                return Err(Error::truncated("the closing quote of a cell"));
+            }
+            self.decode()?;
+        }
+        Ok(())
+    }
+
     /// The current line decoded.
-    pub(crate) fn text(&self) -> Result<Cow<'_, str>, Error> {
-        decode(self.encoding(), &self.line).map_err(|e| e.at_line(self.number))
+    pub(crate) fn text(&self) -> &str {
+        &self.text
     }
 }
 
-fn count_quotes(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'"').count()
+/// Whether a split record is complete or ends inside a quoted cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Split {
+    Complete,
+    Open,
 }
 
-/// The cells of one record: unquoted, trailing tabs removed, as raw bytes.
+/// The cells of one record: unquoted, trailing tabs removed.
 #[derive(Debug, Default)]
 pub(crate) struct Record {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
+    text: String,
+    spans: Vec<(usize, usize)>,
 }
 
 impl Record {
     pub(crate) fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
-    pub(crate) fn get(&self, index: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(index)?;
-        let start = match index.checked_sub(1) {
-            Some(prev) => *self.ends.get(prev)?,
-            None => 0,
-        };
-        self.bytes.get(start..end)
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        let &(start, end) = self.spans.get(index)?;
+        self.text.get(start..end)
     }
 
-    fn end_cell(&mut self) {
-        while self.bytes.len() > self.ends.last().copied().unwrap_or(0)
-            && self.bytes.last() == Some(&b'\t')
-        {
-            self.bytes.pop();
+    /// Ends the cell that started at `start` in `bytes`, trimming its trailing TABs.
+    fn push_span(&mut self, start: usize, mut end: usize) {
+        while end > start && self.text.as_bytes().get(end - 1) == Some(&b'\t') {
+            end -= 1;
         }
-        self.ends.push(self.bytes.len());
+        self.spans.push((start, end));
     }
 
-    /// Splits `line` into cells. Quoted cells (`"a,""b"""`) may hold commas, quotes and line
-    /// breaks; tabs after a closing quote are skipped. GBK trail bytes never collide with `,`, `"`
-    /// or TAB (all below 0x40), so splitting works on the raw bytes of either encoding.
-    pub(crate) fn split(&mut self, line: &[u8]) -> Result<(), Error> {
-        self.bytes.clear();
-        self.ends.clear();
+    /// Splits the decoded `text` into cells. Quoted cells (`"a,""b"""`) may hold commas, quotes
+    /// and line breaks; tabs after a closing quote are skipped. Cells are cut at ASCII bytes only,
+    /// so every span is on a character boundary.
+    pub(crate) fn split(&mut self, text: &str) -> Result<Split, Error> {
+        self.text.clear();
+        self.spans.clear();
+        let line = text.as_bytes();
+        if !line.contains(&b'"') {
+            // The common case: one copy of the line, cells are spans between commas.
+            self.text.push_str(text);
+            let mut start = 0;
+            for (at, &b) in line.iter().enumerate() {
+                if b == b',' {
+                    self.push_span(start, at);
+                    start = at + 1;
+                }
+            }
+            self.push_span(start, line.len());
+            return Ok(Split::Complete);
+        }
         let mut i = 0;
         loop {
+            let start = self.text.len();
             if line.get(i) == Some(&b'"') {
                 i += 1;
                 loop {
                     let Some(q) = line[i..].iter().position(|&b| b == b'"') else {
-                        return Err(Error::format("a closing quote", None));
+                        return Ok(Split::Open);
                     };
-                    self.bytes.extend_from_slice(&line[i..i + q]);
+                    self.text.push_str(text.get(i..i + q).unwrap_or_default());
                     i += q + 1;
                     if line.get(i) == Some(&b'"') {
-                        self.bytes.push(b'"');
+                        self.text.push('"');
                         i += 1;
                     } else {
                         break;
@@ -201,28 +234,24 @@ impl Record {
                 while line.get(i) == Some(&b'\t') {
                     i += 1;
                 }
-                self.end_cell();
+                self.push_span(start, self.text.len());
                 match line.get(i) {
-                    None => return Ok(()),
+                    None => return Ok(Split::Complete),
                     Some(b',') => i += 1,
                     Some(_) => {
-                        let rest = String::from_utf8_lossy(&line[i..]);
-                        return Err(Error::format("a comma after a closing quote", Some(&rest)));
+                        let rest = text.get(i..).unwrap_or_default();
+                        return Err(Error::format("a comma after a closing quote", Some(rest)));
                     }
                 }
             } else {
-                let rest = &line[i..];
-                match rest.iter().position(|&b| b == b',') {
-                    Some(comma) => {
-                        self.bytes.extend_from_slice(&rest[..comma]);
-                        self.end_cell();
-                        i += comma + 1;
-                    }
-                    None => {
-                        self.bytes.extend_from_slice(rest);
-                        self.end_cell();
-                        return Ok(());
-                    }
+                let rest = text.get(i..).unwrap_or_default();
+                let comma = rest.bytes().position(|b| b == b',');
+                self.text
+                    .push_str(rest.get(..comma.unwrap_or(rest.len())).unwrap_or_default());
+                self.push_span(start, self.text.len());
+                match comma {
+                    Some(comma) => i += comma + 1,
+                    None => return Ok(Split::Complete),
                 }
             }
         }
@@ -235,10 +264,8 @@ mod tests {
 
     fn cells(line: &str) -> Vec<String> {
         let mut r = Record::default();
-        r.split(line.as_bytes()).unwrap();
-        (0..r.len())
-            .map(|i| String::from_utf8(r.get(i).unwrap().to_vec()).unwrap())
-            .collect()
+        assert_eq!(r.split(line).unwrap(), Split::Complete);
+        (0..r.len()).map(|i| r.get(i).unwrap().to_owned()).collect()
     }
 
     #[test]
@@ -254,8 +281,8 @@ mod tests {
     #[test]
     fn split_errors() {
         let mut r = Record::default();
-        assert!(r.split(b"\"open").unwrap_err().is_format());
-        assert!(r.split(b"\"a\"b,c").unwrap_err().is_format());
+        assert_eq!(r.split("a,\"open").unwrap(), Split::Open);
+        assert!(r.split("\"a\"b,c").unwrap_err().is_format());
     }
 
     #[test]
@@ -264,20 +291,27 @@ mod tests {
         let mut lines = Lines::new(&gbk[..]);
         assert!(lines.next_plain().unwrap());
         assert_eq!(lines.encoding(), Encoding::Gbk);
-        assert_eq!(lines.text().unwrap(), "#支付宝");
-        assert!(lines.next_record().unwrap());
-        assert_eq!((lines.number, &lines.line[..]), (2, &b"\"a\nb\",c"[..]));
-        assert!(lines.next_record().unwrap());
+        assert_eq!(lines.text(), "#支付宝");
+        let mut record = Record::default();
+        assert!(lines.next_plain().unwrap());
+        lines.split_into(&mut record).unwrap();
+        assert_eq!(
+            (lines.number, record.len(), record.get(0)),
+            (2, 2, Some("a\nb"))
+        );
+        assert!(lines.next_plain().unwrap());
+        lines.split_into(&mut record).unwrap();
         assert_eq!((lines.number, &lines.line[..]), (4, &b"last"[..]));
-        assert!(!lines.next_record().unwrap());
+        assert!(!lines.next_plain().unwrap());
 
         let mut lines = Lines::new("\u{feff}#支付宝\n".as_bytes());
         assert!(lines.next_plain().unwrap());
         assert_eq!(lines.encoding(), Encoding::Utf8);
-        assert_eq!(lines.text().unwrap(), "#支付宝");
+        assert_eq!(lines.text(), "#支付宝");
 
         let mut lines = Lines::new(&b"\"open\nstill open"[..]);
-        assert!(lines.next_record().unwrap_err().is_truncated());
+        assert!(lines.next_plain().unwrap());
+        assert!(lines.split_into(&mut record).unwrap_err().is_truncated());
     }
 
     #[test]

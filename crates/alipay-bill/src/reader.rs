@@ -72,7 +72,7 @@ impl<R: Read> TableReader<R> {
                     Error::truncated("the begin marker #-----…列表-----").at_line(lines.number)
                 );
             }
-            let text = lines.text()?;
+            let text = lines.text();
             let Some(comment) = text.strip_prefix('#') else {
                 if text.is_empty() {
                     continue;
@@ -99,22 +99,19 @@ impl<R: Read> TableReader<R> {
                 .map_err(|e| e.at_line(lines.number))?;
         };
         let names = loop {
-            if !lines.next_record()? {
+            if !lines.next_plain()? {
                 return Err(Error::truncated("the header row").at_line(lines.number));
             }
             if lines.line.is_empty() {
                 continue;
             }
             let mut record = Record::default();
-            record
-                .split(&lines.line)
+            lines
+                .split_into(&mut record)
                 .map_err(|e| e.at_line(lines.number))?;
             let mut names = Vec::with_capacity(record.len());
             for i in 0..record.len() {
-                let cell = record.get(i).unwrap_or_default();
-                let text = crate::lines::decode(lines.encoding(), cell)
-                    .map_err(|e| e.at_line(lines.number))?;
-                names.push(text.trim().to_owned());
+                names.push(record.get(i).unwrap_or_default().trim().to_owned());
             }
             break names;
         };
@@ -158,14 +155,13 @@ impl<R: Read> TableReader<R> {
 
     fn next_row(&mut self) -> Result<Option<Row>, Error> {
         loop {
-            if !self.lines.next_record()? {
+            if !self.lines.next_plain()? {
                 return Err(Error::truncated("a data row or the end marker"));
             }
-            let line = &self.lines.line;
-            match line.first() {
+            match self.lines.line.first() {
                 None => continue,
                 Some(b'#') => {
-                    let text = self.lines.text()?;
+                    let text = self.lines.text();
                     let is_end = marker_name(&text[1..])
                         .and_then(|n| n.strip_suffix("结束"))
                         .is_some_and(|n| n == self.layout.kind.list_name());
@@ -178,7 +174,7 @@ impl<R: Read> TableReader<R> {
                 }
                 Some(_) => {}
             }
-            self.record.split(line)?;
+            self.lines.split_into(&mut self.record)?;
             let expected = self.layout.names.len();
             if self.record.len() != expected {
                 return Err(Error::format(
@@ -189,7 +185,6 @@ impl<R: Read> TableReader<R> {
             let cells = Cells {
                 record: &self.record,
                 layout: &self.layout,
-                encoding: self.lines.encoding(),
             };
             return Row::from_cells(&cells).map(Some);
         }
@@ -198,7 +193,7 @@ impl<R: Read> TableReader<R> {
     fn read_footer(&mut self) -> Result<(), Error> {
         let mut footer = Footer::default();
         while self.lines.next_plain()? {
-            let text = self.lines.text()?;
+            let text = self.lines.text();
             match text.strip_prefix('#') {
                 Some(comment) => footer
                     .absorb(comment)

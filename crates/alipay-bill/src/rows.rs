@@ -3,7 +3,7 @@
 use jiff::civil::DateTime;
 
 use crate::error::Error;
-use crate::lines::{Encoding, Record, decode};
+use crate::lines::Record;
 use crate::money::Money;
 use crate::time::parse_cell_time;
 
@@ -253,11 +253,10 @@ impl Layout {
 pub(crate) struct Cells<'a> {
     pub(crate) record: &'a Record,
     pub(crate) layout: &'a Layout,
-    pub(crate) encoding: Encoding,
 }
 
 impl Cells<'_> {
-    fn raw(&self, k: usize) -> Option<(usize, &[u8])> {
+    fn raw(&self, k: usize) -> Option<(usize, &str)> {
         let at = (*self.layout.map.get(k)?)?;
         Some((at, self.record.get(at)?))
     }
@@ -267,27 +266,16 @@ impl Cells<'_> {
         e.at_column(at, name)
     }
 
-    pub(crate) fn text(&self, k: usize) -> Result<String, Error> {
-        match self.raw(k) {
-            Some((at, bytes)) => decode(self.encoding, bytes)
-                .map(|c| c.into_owned())
-                .map_err(|e| self.err(at, e)),
-            None => Ok(String::new()),
-        }
-    }
-
-    fn value_text(bytes: &[u8]) -> String {
-        String::from_utf8_lossy(bytes).into_owned()
+    pub(crate) fn text(&self, k: usize) -> String {
+        self.raw(k)
+            .map(|(_, text)| text.to_owned())
+            .unwrap_or_default()
     }
 
     pub(crate) fn money(&self, k: usize) -> Result<Money, Error> {
         match self.raw(k) {
-            Some((at, bytes)) => Money::parse_bytes(bytes).map_err(|_| {
-                self.err(
-                    at,
-                    Error::value("an amount like 0.01", &Self::value_text(bytes)),
-                )
-            }),
+            Some((at, text)) => Money::parse_bytes(text.as_bytes())
+                .map_err(|_| self.err(at, Error::value("an amount like 0.01", text))),
             None => Ok(Money::ZERO),
         }
     }
@@ -295,45 +283,38 @@ impl Cells<'_> {
     /// An amount where an empty cell (or a missing column) reads as zero.
     pub(crate) fn money_or_zero(&self, k: usize) -> Result<Money, Error> {
         match self.raw(k) {
-            Some((_, [])) | None => Ok(Money::ZERO),
+            Some((_, "")) | None => Ok(Money::ZERO),
             Some(_) => self.money(k),
         }
     }
 
     pub(crate) fn count(&self, k: usize) -> Result<u64, Error> {
         match self.raw(k) {
-            Some((at, bytes)) => core::str::from_utf8(bytes)
-                .ok()
+            Some((at, text)) => Some(text)
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| {
-                    self.err(at, Error::value("a count like 6", &Self::value_text(bytes)))
-                }),
+                .ok_or_else(|| self.err(at, Error::value("a count like 6", text))),
             None => Ok(0),
         }
     }
 
     pub(crate) fn time(&self, k: usize) -> Result<Option<DateTime>, Error> {
         match self.raw(k) {
-            Some((_, [])) | None => Ok(None),
-            Some((at, bytes)) => parse_cell_time(bytes).map(Some).ok_or_else(|| {
-                self.err(
-                    at,
-                    Error::value("a time like 2019-09-16 10:55:16", &Self::value_text(bytes)),
-                )
-            }),
+            Some((_, "")) | None => Ok(None),
+            Some((at, text)) => parse_cell_time(text.as_bytes())
+                .map(Some)
+                .ok_or_else(|| self.err(at, Error::value("a time like 2019-09-16 10:55:16", text))),
         }
     }
 
-    pub(crate) fn extras(&self) -> Result<Vec<(String, String)>, Error> {
+    pub(crate) fn extras(&self) -> Vec<(String, String)> {
         let mut out = Vec::with_capacity(self.layout.extras.len());
         for &at in &self.layout.extras {
-            let bytes = self.record.get(at).unwrap_or_default();
-            let value = decode(self.encoding, bytes).map_err(|e| self.err(at, e))?;
+            let value = self.record.get(at).unwrap_or_default();
             let name = self.layout.names.get(at).cloned().unwrap_or_default();
-            out.push((name, value.into_owned()));
+            out.push((name, value.to_owned()));
         }
-        Ok(out)
+        out
     }
 }
 
@@ -462,17 +443,17 @@ pub struct DetailRow {
 impl DetailRow {
     pub(crate) fn from_cells(c: &Cells<'_>) -> Result<Self, Error> {
         Ok(Self {
-            trade_no: c.text(0)?,
-            out_trade_no: c.text(1)?,
-            business_type: BusinessType::parse(c.text(2)?),
-            subject: c.text(3)?,
+            trade_no: c.text(0),
+            out_trade_no: c.text(1),
+            business_type: BusinessType::parse(c.text(2)),
+            subject: c.text(3),
             created_at: c.time(4)?,
             finished_at: c.time(5)?,
-            store_id: c.text(6)?,
-            store_name: c.text(7)?,
-            operator: c.text(8)?,
-            terminal_id: c.text(9)?,
-            counterparty: c.text(10)?,
+            store_id: c.text(6),
+            store_name: c.text(7),
+            operator: c.text(8),
+            terminal_id: c.text(9),
+            counterparty: c.text(10),
             order_amount: c.money(11)?,
             received: c.money(12)?,
             alipay_red_packet: c.money_or_zero(13)?,
@@ -480,14 +461,14 @@ impl DetailRow {
             alipay_discount: c.money_or_zero(15)?,
             merchant_discount: c.money_or_zero(16)?,
             coupon_amount: c.money_or_zero(17)?,
-            coupon_name: c.text(18)?,
+            coupon_name: c.text(18),
             merchant_red_packet: c.money_or_zero(19)?,
             card_amount: c.money_or_zero(20)?,
-            refund_request_no: c.text(21)?,
+            refund_request_no: c.text(21),
             service_fee: c.money_or_zero(22)?,
             profit_share: c.money_or_zero(23)?,
-            remark: c.text(24)?,
-            extra: c.extras()?,
+            remark: c.text(24),
+            extra: c.extras(),
         })
     }
 
@@ -569,8 +550,8 @@ impl SummaryRow {
 
     pub(crate) fn from_cells(c: &Cells<'_>) -> Result<Self, Error> {
         Ok(Self {
-            store_id: c.text(0)?,
-            store_name: c.text(1)?,
+            store_id: c.text(0),
+            store_name: c.text(1),
             trade_count: c.count(2)?,
             refund_count: c.count(3)?,
             order_amount: c.money_or_zero(4)?,
@@ -581,7 +562,7 @@ impl SummaryRow {
             service_fee: c.money_or_zero(9)?,
             profit_share: c.money_or_zero(10)?,
             net_received: c.money_or_zero(11)?,
-            extra: c.extras()?,
+            extra: c.extras(),
         })
     }
 
@@ -645,19 +626,19 @@ pub struct AccountRow {
 impl AccountRow {
     pub(crate) fn from_cells(c: &Cells<'_>) -> Result<Self, Error> {
         Ok(Self {
-            flow_no: c.text(0)?,
-            biz_no: c.text(1)?,
-            out_trade_no: c.text(2)?,
-            subject: c.text(3)?,
+            flow_no: c.text(0),
+            biz_no: c.text(1),
+            out_trade_no: c.text(2),
+            subject: c.text(3),
             occurred_at: c.time(4)?,
-            counterparty: c.text(5)?,
+            counterparty: c.text(5),
             income: c.money_or_zero(6)?,
             expense: c.money_or_zero(7)?,
             balance: c.money_or_zero(8)?,
-            channel: c.text(9)?,
-            business_type: c.text(10)?,
-            remark: c.text(11)?,
-            extra: c.extras()?,
+            channel: c.text(9),
+            business_type: c.text(10),
+            remark: c.text(11),
+            extra: c.extras(),
         })
     }
 
