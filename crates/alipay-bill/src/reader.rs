@@ -78,7 +78,7 @@ impl<R: Read> TableReader<R> {
                     continue;
                 }
                 return Err(
-                    Error::format("a # header line or the begin marker", Some(&text))
+                    Error::format("a # header line or the begin marker", Some(text))
                         .at_line(lines.number),
                 );
             };
@@ -88,7 +88,7 @@ impl<R: Read> TableReader<R> {
                     None => {
                         return Err(Error::format(
                             "the begin marker of 业务明细列表, 业务汇总列表 or 账务明细列表",
-                            Some(&text),
+                            Some(text),
                         )
                         .at_line(lines.number));
                     }
@@ -167,7 +167,7 @@ impl<R: Read> TableReader<R> {
                         .is_some_and(|n| n == self.layout.kind.list_name());
                     if !is_end {
                         let end = self.layout.kind.end_marker();
-                        return Err(Error::format(format!("a data row or {end}"), Some(&text)));
+                        return Err(Error::format(format!("a data row or {end}"), Some(text)));
                     }
                     self.read_footer()?;
                     return Ok(None);
@@ -201,7 +201,7 @@ impl<R: Read> TableReader<R> {
                 None if text.trim().is_empty() => {}
                 None => {
                     return Err(
-                        Error::format("a # footer line after the end marker", Some(&text))
+                        Error::format("a # footer line after the end marker", Some(text))
                             .at_line(self.lines.number),
                     );
                 }

@@ -326,14 +326,18 @@ fn sample_text() -> String {
 }
 
 fn first_error(text: &str) -> Error {
-    let mut table = match TableReader::with_name(text.as_bytes(), "t.csv") {
+    first_error_bytes(text.as_bytes())
+}
+
+fn first_error_bytes(bytes: &[u8]) -> Error {
+    let mut table = match TableReader::with_name(bytes, "t.csv") {
         Ok(t) => t,
         Err(e) => return e,
     };
     loop {
         match table.read_row() {
             Ok(Some(_)) => {}
-            Ok(None) => panic!("no error in {text}"),
+            Ok(None) => panic!("no error in {}", String::from_utf8_lossy(bytes)),
             Err(e) => return e,
         }
     }
@@ -414,7 +418,20 @@ fn errors_name_entry_line_column_and_expectation() {
     assert!(err.is_truncated());
 
     let bad_gbk = [&b"#\xff\xff\n"[..], sample_text().as_bytes()].concat();
-    assert!(TableReader::new(&bad_gbk[..]).is_err());
+    let err = TableReader::with_name(&bad_gbk[..], "t.csv").unwrap_err();
+    assert!(err.is_encoding());
+    assert_eq!(
+        err.to_string(),
+        "t.csv:1: invalid GBK bytes at byte 2 of the line"
+    );
+    let mut bad_row = sample_text().into_bytes();
+    let at = bad_row.windows(3).position(|w| w == b"op\t").unwrap();
+    // 0x81 0x7F: a GBK lead byte with an invalid trail byte.
+    bad_row[at] = 0x81;
+    bad_row[at + 1] = 0x7F;
+    let err = first_error_bytes(&bad_row);
+    assert!(err.is_encoding());
+    assert_eq!(err.line(), Some(5));
 }
 
 #[test]
