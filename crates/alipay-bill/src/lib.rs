@@ -16,7 +16,8 @@
 //!   between the rows and the footer totals.
 //! - [`Money`] is an exact signed amount in fen; [`BillDate`] a daily or monthly bill date.
 //! - [`TableWriter`] and [`ZipWriter`] write the real format back (GBK, TABs, markers, footers);
-//!   [`write_trade_zip`] makes a whole trade bill ZIP from rows.
+//!   [`write_trade_zip`] makes a whole trade bill ZIP from rows; [`csv_header`] and [`csv_record`]
+//!   render plain UTF-8 CSV.
 //! - [`Error`] names the entry, line and column of a problem and what was expected.
 //!
 //! # Example
@@ -76,7 +77,9 @@ pub use money::{Money, ParseMoneyError};
 pub use reader::TableReader;
 pub use rows::{AccountRow, BusinessType, DetailRow, Row, SummaryRow, TableKind};
 pub use time::{BillDate, Period};
-pub use writer::{TableWriter, WriteOptions, ZipEntry, ZipWriter, write_trade_zip};
+pub use writer::{
+    TableWriter, WriteOptions, ZipEntry, ZipWriter, csv_header, csv_record, write_trade_zip,
+};
 
 #[cfg(test)]
 mod tests;
