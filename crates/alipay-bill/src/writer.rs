@@ -601,12 +601,14 @@ mod tests {
             csv_header(TableKind::Account, &["x,y"]).split(',').count(),
             14
         );
-        let mut row = crate::AccountRow::default();
-        row.flow_no = "1".into();
-        row.subject = "a,\"b\"".into();
-        row.income = crate::Money::from_fen(-1);
-        row.occurred_at = Some(datetime(2012, 12, 29, 21, 2, 6, 0));
-        row.extra = vec![("x,y".into(), "z".into())];
+        let row = crate::AccountRow {
+            flow_no: "1".into(),
+            subject: "a,\"b\"".into(),
+            income: crate::Money::from_fen(-1),
+            occurred_at: Some(datetime(2012, 12, 29, 21, 2, 6, 0)),
+            extra: vec![("x,y".into(), "z".into())],
+            ..Default::default()
+        };
         assert_eq!(
             csv_record(&Row::Account(row), &["x,y", "missing"]),
             "1,,,\"a,\"\"b\"\"\",2012-12-29 21:02:06,,-0.01,0.00,0.00,,,,z,"
