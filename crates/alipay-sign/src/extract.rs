@@ -139,7 +139,27 @@ pub fn extract_response<'a>(
     method: &str,
     charset: Charset,
 ) -> Result<ResponseParts<'a>, Error> {
-    let node_name = response_node_name(method);
+    extract_response_node(body, &response_node_name(method), charset)
+}
+
+/// [`extract_response`] for a node whose name is not `<method>_response`, such as the
+/// `response` node of the mini-program open-data payloads (`my.getPhoneNumber`:
+/// `{"response":"<ciphertext>","sign":"…"}`). `error_response` is still the fallback.
+///
+/// ```
+/// use alipay_sign::{extract_response_node, Charset, NodeKind};
+/// let body = br#"{"response":"QUJD","sign":"c2ln"}"#;
+/// let parts = extract_response_node(body, "response", Charset::Utf8)?;
+/// assert_eq!(parts.content, br#""QUJD""#);
+/// assert_eq!(parts.kind, NodeKind::Encrypted);
+/// assert_eq!(parts.ciphertext(), Some("QUJD"));
+/// # Ok::<(), alipay_sign::Error>(())
+/// ```
+pub fn extract_response_node<'a>(
+    body: &'a [u8],
+    node_name: &str,
+    charset: Charset,
+) -> Result<ResponseParts<'a>, Error> {
     let mut s = Scanner {
         b: body,
         pos: 0,

@@ -67,7 +67,9 @@ pub use crate::canonical::{
 pub use crate::cert::{Certificate, cert_sn, root_cert_sn, root_cert_sn_of, verify_chain};
 pub use crate::charset::Charset;
 pub use crate::error::Error;
-pub use crate::extract::{NodeKind, NodeName, ResponseParts, extract_response, response_node_name};
+pub use crate::extract::{
+    NodeKind, NodeName, ResponseParts, extract_response, extract_response_node, response_node_name,
+};
 pub use crate::key::{KeyInfo, KeyKind, Loaded, PrivateKey, PublicKey, load};
 pub use crate::pem::Encoding;
 pub use crate::signer::{Backend, RsaSigner, RsaVerifier, SignType, Signer, Verifier};
