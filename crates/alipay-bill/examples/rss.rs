@@ -5,7 +5,8 @@
 //! target/release/examples/rss generate /tmp/bill.zip 1000000   # a ZIP (or .csv) of N detail rows
 //! /usr/bin/time -v target/release/examples/rss read /tmp/bill.zip   # "Maximum resident set size"
 //! ```
-//! `read` streams every table of the file and prints the row count, the MB/s and the check.
+//! `read` streams every table of the file and prints the row count, the MB/s and the check;
+//! `naive FILE.csv` runs the baseline (whole file to a `String`, then parse) for comparison.
 
 #![allow(
     clippy::print_stdout,
@@ -20,6 +21,8 @@ use alipay_bill::{Error, TableKind, ZipWriter};
 
 #[path = "../benches/support/generate.rs"]
 mod r#gen;
+#[path = "../benches/support/naive.rs"]
+mod naive;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -73,7 +76,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 mb / elapsed
             );
         }
-        _ => println!("usage: rss generate FILE.zip|FILE.csv [ROWS] | rss read FILE"),
+        (Some("naive"), Some(path)) => {
+            // The baseline: the whole CSV in memory, decoded to one String, then parsed.
+            let start = Instant::now();
+            let bytes = std::fs::read(path)?;
+            let (rows, received) = naive::naive(&bytes);
+            let elapsed = start.elapsed().as_secs_f64();
+            #[allow(clippy::cast_precision_loss, reason = "a throughput figure")]
+            let mb = bytes.len() as f64 / 1e6;
+            println!(
+                "{rows} rows (商家实收 {received}), {mb:.1} MB in {elapsed:.2} s: {:.0} MB/s",
+                mb / elapsed
+            );
+        }
+        _ => println!(
+            "usage: rss generate FILE.zip|FILE.csv [ROWS] | rss read FILE | rss naive FILE.csv"
+        ),
     }
     Ok(())
 }
