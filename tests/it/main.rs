@@ -2,3 +2,4 @@
 //! interop against the official SDKs, and end-to-end flows.
 
 mod conformance;
+mod support;
