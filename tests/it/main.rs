@@ -2,4 +2,5 @@
 //! interop against the official SDKs, and end-to-end flows.
 
 mod conformance;
+mod interop;
 mod support;
