@@ -76,30 +76,31 @@ impl Money {
         if whole.is_empty() || frac.len() > 2 || (frac.is_empty() && digits.len() != whole.len()) {
             return Err(ParseMoneyError(()));
         }
-        let mut fen: i64 = 0;
+        // i128 so that the most negative amount, -92233720368547758.08, parses too.
+        let mut value: i128 = 0;
         for &b in whole {
             if !b.is_ascii_digit() {
                 return Err(ParseMoneyError(()));
             }
-            fen = fen
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(i64::from(b - b'0')))
-                .ok_or(ParseMoneyError(()))?;
+            value = value * 10 + i128::from(b - b'0');
+            if value > i128::from(i64::MAX) + 1 {
+                return Err(ParseMoneyError(()));
+            }
         }
-        let mut cents: i64 = 0;
+        let mut cents: i128 = 0;
         for i in 0..2 {
             let digit = match frac.get(i) {
-                Some(&b) if b.is_ascii_digit() => i64::from(b - b'0'),
+                Some(&b) if b.is_ascii_digit() => i128::from(b - b'0'),
                 Some(_) => return Err(ParseMoneyError(())),
                 None => 0,
             };
             cents = cents * 10 + digit;
         }
-        let value = fen
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(cents))
-            .ok_or(ParseMoneyError(()))?;
-        Ok(Self(if negative { -value } else { value }))
+        let value = value * 100 + cents;
+        let value = if negative { -value } else { value };
+        i64::try_from(value)
+            .map(Self)
+            .map_err(|_| ParseMoneyError(()))
     }
 }
 
@@ -194,6 +195,7 @@ mod tests {
             ("0", 0),
             ("-0.00", 0),
             ("92233720368547758.07", i64::MAX),
+            ("-92233720368547758.08", i64::MIN),
         ];
         for (text, fen) in cases {
             assert_eq!(text.parse::<Money>(), Ok(Money::from_fen(fen)), "{text}");
@@ -219,6 +221,7 @@ mod tests {
             "1.-1",
             "0.0a",
             "92233720368547758.08",
+            "-92233720368547758.09",
             "99999999999999999999",
         ] {
             assert_eq!(text.parse::<Money>(), Err(ParseMoneyError(())), "{text:?}");
