@@ -188,6 +188,33 @@ where
     }
 }
 
+/// Reads every table of a bill ZIP from a non-seekable stream (an HTTP body being downloaded), entry
+/// after entry through the local headers, without a temporary file. Otherwise like [`read_tables`]:
+/// `f` is called once per `.csv` entry; other entries are skipped.
+///
+/// Alipay's archives carry the sizes in the local headers, as the stream reader needs. The central
+/// directory at the end is not consulted.
+///
+/// # Errors
+/// The first error of reading the archive or a table, or of `f`.
+pub fn read_zip_stream<R, F, E>(mut input: R, mut f: F) -> Result<(), E>
+where
+    R: Read,
+    F: FnMut(&mut TableReader<&mut dyn Read>) -> Result<(), E>,
+    E: From<Error>,
+{
+    loop {
+        let next = zip::read::read_zipfile_from_stream(&mut input).map_err(Error::zip)?;
+        let Some(mut file) = next else { return Ok(()) };
+        let name = entry_name(file.name_raw());
+        if file.is_dir() || !is_table_name(&name) {
+            continue; // dropping the entry skips its data
+        }
+        let mut reader = TableReader::with_name(&mut file as &mut dyn Read, &name)?;
+        f(&mut reader)?;
+    }
+}
+
 fn is_table_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".csv")
 }

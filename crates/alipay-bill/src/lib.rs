@@ -9,7 +9,8 @@
 //!
 //! # Overview
 //! - [`BillArchive`] opens a bill ZIP (GBK entry names) and hands out a [`TableReader`] per entry;
-//!   [`read_tables`] does the same for a ZIP or a single CSV.
+//!   [`read_tables`] does the same for a ZIP or a single CSV, [`read_zip_stream`] for a ZIP arriving
+//!   on a non-seekable stream (a download in progress).
 //! - [`TableReader`] reads the `#` header ([`BillHeader`]: account, period), the header row (columns
 //!   matched by name; extra columns kept), then yields [`Row`]s — [`DetailRow`], [`SummaryRow`],
 //!   [`AccountRow`] — and reads the [`Footer`]; [`TableReader::check`] reports each [`Difference`]
@@ -69,7 +70,7 @@ mod rows;
 mod time;
 mod writer;
 
-pub use archive::{BillArchive, Entry, EntryReader, read_tables};
+pub use archive::{BillArchive, Entry, EntryReader, read_tables, read_zip_stream};
 pub use error::Error;
 pub use footer::{BillHeader, Check, Difference, Figure, FlowTotals, Footer, Totals, TradeTotals};
 pub use lines::Encoding;

@@ -198,6 +198,45 @@ fn real_zip_parses_to_the_same_rows() {
         [("20880211096256330156_20190916_业务明细.csv".to_owned(), 10)]
     );
 
+    // The same ZIP as a non-seekable stream, and a ZIP of several entries written here.
+    let mut seen = Vec::new();
+    let zip = std::fs::read(dir.join(ZIP)).unwrap();
+    read_zip_stream(&zip[..], |t| {
+        seen.push((t.name().to_owned(), t.by_ref().count(), t.check().is_ok()));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        [(
+            "20880211096256330156_20190916_业务明细.csv".to_owned(),
+            10,
+            true
+        )]
+    );
+    let csv_bytes = std::fs::read(dir.join(GBK_CSV)).unwrap();
+    let mut two = ZipWriter::new(Cursor::new(Vec::new()));
+    for name in ["a_业务明细.csv", "readme.txt", "b_业务明细.csv"] {
+        let mut entry = two
+            .start_entry(name, datetime(2019, 9, 17, 5, 46, 49, 0))
+            .unwrap();
+        std::io::Write::write_all(&mut entry, &csv_bytes).unwrap();
+        entry.finish().unwrap();
+    }
+    let two = two.finish().unwrap().into_inner();
+    let mut names = Vec::new();
+    read_zip_stream(&two[..], |t| {
+        // Read only the first row: the rest of the entry is skipped.
+        t.read_row()?;
+        names.push(t.name().to_owned());
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(names, ["a_业务明细.csv", "b_业务明细.csv"]);
+    let err =
+        read_zip_stream(&two[..100], |t| t.by_ref().try_for_each(|r| r.map(drop))).unwrap_err();
+    assert!(err.is_zip() || err.is_io() || err.is_truncated(), "{err}");
+
     let csv = std::fs::File::open(dir.join(GBK_CSV)).unwrap();
     let mut seen = 0;
     read_tables(csv, GBK_CSV, |t| {
