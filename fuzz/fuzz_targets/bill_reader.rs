@@ -17,6 +17,12 @@ const PREFIX: &str = "#支付宝业务明细查询\n#账号：[20880211096256330
 
 fuzz_target!(|data: &[u8]| {
     read(data);
+    // The same bytes as a ZIP arriving on a non-seekable stream.
+    let _ = alipay_bill::read_zip_stream(data, |table| {
+        while table.read_row()?.is_some() {}
+        let _ = table.check();
+        Ok::<_, alipay_bill::Error>(())
+    });
     let mut framed = PREFIX.as_bytes().to_vec();
     framed.extend_from_slice(data);
     read(&framed);
