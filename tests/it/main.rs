@@ -2,5 +2,6 @@
 //! interop against the official SDKs, and end-to-end flows.
 
 mod conformance;
+mod notify;
 mod interop;
 mod support;
