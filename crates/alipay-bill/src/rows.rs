@@ -126,6 +126,15 @@ impl TableKind {
         }
     }
 
+    /// Other names Alipay has used for a standard column: some detail files title the refund
+    /// request number column `退款批次号`.
+    fn alias(self, name: &str) -> Option<usize> {
+        match (self, name) {
+            (Self::Detail, "退款批次号") => Some(21),
+            _ => None,
+        }
+    }
+
     pub(crate) fn from_list_name(name: &str) -> Option<Self> {
         [Self::Detail, Self::Summary, Self::Account]
             .into_iter()
@@ -223,7 +232,11 @@ impl Layout {
         let mut map = vec![None; standard.len()];
         let mut extras = Vec::new();
         for (at, name) in names.iter().enumerate() {
-            match standard.iter().position(|s| s == name) {
+            let known = standard
+                .iter()
+                .position(|s| s == name)
+                .or_else(|| kind.alias(name));
+            match known {
                 Some(k) if map[k].is_none() => map[k] = Some(at),
                 Some(_) => {
                     return Err(Error::format(format!("column {name} once"), Some(name))
@@ -818,6 +831,27 @@ mod tests {
         assert_eq!(layout.map[0], Some(12));
         assert_eq!(layout.map[11], Some(0));
         assert_eq!(layout.extras, [3]);
+
+        // A newer detail header: `退款批次号` and extra columns at the end.
+        let mut names: Vec<String> = TableKind::Detail
+            .columns()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        names[21] = "退款批次号".to_owned();
+        names.extend(
+            [
+                "实收净额（元）",
+                "商户识别号",
+                "交易方式",
+                "花呗分期手续费",
+                "花呗分期数",
+            ]
+            .map(String::from),
+        );
+        let layout = Layout::new(TableKind::Detail, names).unwrap();
+        assert_eq!(layout.map[21], Some(21));
+        assert_eq!(layout.extras, [25, 26, 27, 28, 29]);
 
         let err = Layout::new(
             TableKind::Detail,
