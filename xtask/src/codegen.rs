@@ -43,7 +43,9 @@ pub(crate) struct Output {
 /// The workspace root (the parent of this crate).
 pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map_or(manifest_dir.clone(), Path::to_path_buf)
+    manifest_dir
+        .parent()
+        .map_or(manifest_dir.clone(), Path::to_path_buf)
 }
 
 /// Reads the spec at `spec` and the naming rules of the workspace, and generates.
@@ -61,7 +63,10 @@ pub(crate) fn generate(doc: &serde_json::Value, naming: &Naming) -> Result<Outpu
     let plan = plan::plan(&api, naming)?;
     let mut files = BTreeMap::new();
     let generated = Path::new(GENERATED_DIR);
-    files.insert(generated.with_extension("rs"), emit::root_module(&api, &plan)?);
+    files.insert(
+        generated.with_extension("rs"),
+        emit::root_module(&api, &plan)?,
+    );
     for module in plan.modules.values() {
         let text = emit::module(&api, naming, &plan, module)?;
         files.insert(generated.join(format!("{}.rs", module.name)), text);
@@ -70,7 +75,10 @@ pub(crate) fn generate(doc: &serde_json::Value, naming: &Naming) -> Result<Outpu
         PathBuf::from("crates/alipay-model/tests/roundtrip/generated.rs"),
         samples::roundtrip_tests(&api, naming, &plan)?,
     );
-    Ok(Output { files, features: emit::features(naming, &plan) })
+    Ok(Output {
+        files,
+        features: emit::features(naming, &plan),
+    })
 }
 
 /// Replaces the feature block of a manifest.
@@ -85,7 +93,12 @@ fn splice_features(manifest: &str, block: &str) -> Result<String, String> {
     if end < body_start {
         return Err(format!("{MODEL_MANIFEST}: feature markers out of order"));
     }
-    Ok(format!("{}{}{}", &manifest[..body_start], block, &manifest[end..]))
+    Ok(format!(
+        "{}{}{}",
+        &manifest[..body_start],
+        block,
+        &manifest[end..]
+    ))
 }
 
 /// Compares the output with the files on disk; returns one line per stale, missing or orphan file.
@@ -114,7 +127,9 @@ fn orphans(root: &Path, output: &Output) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
     let mut stack = vec![PathBuf::from(GENERATED_DIR)];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(root.join(&dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(&dir)) else {
+            continue;
+        };
         for entry in entries {
             let entry = entry.map_err(|err| err.to_string())?;
             let rel = dir.join(entry.file_name());
@@ -138,7 +153,8 @@ pub(crate) fn write(root: &Path, output: &Output) -> Result<usize, String> {
             continue;
         }
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|err| format!("{}: {err}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|err| format!("{}: {err}", parent.display()))?;
         }
         std::fs::write(&full, text).map_err(|err| format!("{}: {err}", full.display()))?;
         changed += 1;
@@ -153,7 +169,8 @@ pub(crate) fn write(root: &Path, output: &Output) -> Result<usize, String> {
         .map_err(|err| format!("cannot read {MODEL_MANIFEST}: {err}"))?;
     let spliced = splice_features(&manifest, &output.features)?;
     if spliced != manifest {
-        std::fs::write(&manifest_path, spliced).map_err(|err| format!("{MODEL_MANIFEST}: {err}"))?;
+        std::fs::write(&manifest_path, spliced)
+            .map_err(|err| format!("{MODEL_MANIFEST}: {err}"))?;
         changed += 1;
     }
     Ok(changed)
@@ -178,7 +195,11 @@ mod tests {
         let root = workspace_root();
         let output = generate_from_path(&root, &root.join(DEFAULT_SPEC)).unwrap();
         let problems = check(&root, &output).unwrap();
-        assert!(problems.is_empty(), "run `cargo xtask codegen`:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "run `cargo xtask codegen`:\n{}",
+            problems.join("\n")
+        );
     }
 
     #[test]
@@ -188,7 +209,11 @@ mod tests {
         let second = generate(&doc, &naming()).unwrap();
         assert_eq!(first, second);
         for (path, text) in &first.files {
-            assert!(text.starts_with(HEADER), "{} lacks the header", path.display());
+            assert!(
+                text.starts_with(HEADER),
+                "{} lacks the header",
+                path.display()
+            );
         }
     }
 

@@ -70,7 +70,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
             } else {
                 let changed = codegen::write(&root, &output)?;
-                println!("codegen: {changed} file(s) written, {} in total", output.files.len() + 1);
+                println!(
+                    "codegen: {changed} file(s) written, {} in total",
+                    output.files.len() + 1
+                );
                 Ok(())
             }
         }

@@ -32,7 +32,9 @@ impl Amount {
     /// The smallest amount Alipay accepts for a payment or refund: 0.01.
     pub const MIN_PAYMENT: Self = Self { fen: 1 };
     /// The largest amount Alipay accepts for a payment: 100000000.00 yuan.
-    pub const MAX_PAYMENT: Self = Self { fen: 10_000_000_000 };
+    pub const MAX_PAYMENT: Self = Self {
+        fen: 10_000_000_000,
+    };
 
     /// An amount of `fen` hundredths of a yuan.
     #[must_use]
@@ -115,7 +117,11 @@ impl FromStr for Amount {
         let err = |kind| Err(AmountError::new(kind));
         let unsigned = match text.strip_prefix('-') {
             Some(rest) => {
-                return if is_decimal(rest) { err(AmountErrorKind::Negative) } else { err(AmountErrorKind::NotANumber) };
+                return if is_decimal(rest) {
+                    err(AmountErrorKind::Negative)
+                } else {
+                    err(AmountErrorKind::NotANumber)
+                };
             }
             None => text,
         };
@@ -127,8 +133,15 @@ impl FromStr for Amount {
             return err(AmountErrorKind::TooManyDecimals);
         }
         let mut fen: u64 = 0;
-        for digit in whole.bytes().chain(fraction.bytes()).chain("00".bytes().take(2 - fraction.len())) {
-            fen = match fen.checked_mul(10).and_then(|f| f.checked_add(u64::from(digit - b'0'))) {
+        for digit in whole
+            .bytes()
+            .chain(fraction.bytes())
+            .chain("00".bytes().take(2 - fraction.len()))
+        {
+            fen = match fen
+                .checked_mul(10)
+                .and_then(|f| f.checked_add(u64::from(digit - b'0')))
+            {
                 Some(fen) => fen,
                 None => return err(AmountErrorKind::Overflow),
             };
@@ -167,7 +180,8 @@ impl<'de> Deserialize<'de> for Amount {
                 text.parse().map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, yuan: u64) -> Result<Amount, E> {
-                Amount::from_yuan(yuan).ok_or_else(|| E::custom(AmountError::new(AmountErrorKind::Overflow)))
+                Amount::from_yuan(yuan)
+                    .ok_or_else(|| E::custom(AmountError::new(AmountErrorKind::Overflow)))
             }
             fn visit_i64<E: de::Error>(self, yuan: i64) -> Result<Amount, E> {
                 match u64::try_from(yuan) {
@@ -287,7 +301,10 @@ mod tests {
         assert_eq!("1".parse::<Amount>().unwrap().fen(), 100);
         assert_eq!("0.1".parse::<Amount>().unwrap().fen(), 10);
         assert_eq!("0.01".parse::<Amount>().unwrap().fen(), 1);
-        assert_eq!("100000000.00".parse::<Amount>().unwrap(), Amount::MAX_PAYMENT);
+        assert_eq!(
+            "100000000.00".parse::<Amount>().unwrap(),
+            Amount::MAX_PAYMENT
+        );
         assert_eq!("007.50".parse::<Amount>().unwrap().to_string(), "7.50");
     }
 
@@ -307,19 +324,31 @@ mod tests {
         assert!(e("0.005").is_too_many_decimals());
         assert!(e("-1").is_negative());
         assert!(e("-0.01").is_negative());
-        for bad in ["", "abc", "1a", " 1", "1 ", "+1", "1e3", ".5", "1.", "1.2.3", "--1", "-", "１"] {
+        for bad in [
+            "", "abc", "1a", " 1", "1 ", "+1", "1e3", ".5", "1.", "1.2.3", "--1", "-", "１",
+        ] {
             assert!(e(bad).is_not_a_number(), "{bad:?}");
         }
         assert!(e("184467440737095516.16").is_overflow());
-        assert_eq!(e("1.001").to_string(), "amount has more than two decimal places");
+        assert_eq!(
+            e("1.001").to_string(),
+            "amount has more than two decimal places"
+        );
     }
 
     #[test]
     fn payment_range() {
         assert!(Amount::parse_payment("0").unwrap_err().is_out_of_range());
-        assert!(Amount::parse_payment("100000000.01").unwrap_err().is_out_of_range());
+        assert!(
+            Amount::parse_payment("100000000.01")
+                .unwrap_err()
+                .is_out_of_range()
+        );
         assert_eq!(Amount::parse_payment("0.01").unwrap(), Amount::MIN_PAYMENT);
-        assert_eq!(Amount::parse_payment("100000000").unwrap(), Amount::MAX_PAYMENT);
+        assert_eq!(
+            Amount::parse_payment("100000000").unwrap(),
+            Amount::MAX_PAYMENT
+        );
         assert!(Amount::parse_payment("x").unwrap_err().is_not_a_number());
     }
 
@@ -336,7 +365,10 @@ mod tests {
     #[test]
     fn arithmetic() {
         let a = Amount::from_fen(150);
-        assert_eq!(a.checked_add(Amount::from_fen(50)), Some(Amount::from_fen(200)));
+        assert_eq!(
+            a.checked_add(Amount::from_fen(50)),
+            Some(Amount::from_fen(200))
+        );
         assert_eq!(a.checked_sub(Amount::from_fen(151)), None);
         assert_eq!(Amount::from_yuan(u64::MAX), None);
         assert_eq!(Amount::from_yuan(3), Some(Amount::from_fen(300)));
@@ -349,8 +381,16 @@ mod tests {
         let d: Decimal = Amount::from_fen(8888).into();
         assert_eq!(d.to_string(), "88.88");
         assert_eq!(Amount::try_from(Decimal::new(15, 1)).unwrap().fen(), 150);
-        assert!(Amount::try_from(Decimal::new(1001, 3)).unwrap_err().is_too_many_decimals());
-        assert!(Amount::try_from(Decimal::new(-1, 0)).unwrap_err().is_negative());
+        assert!(
+            Amount::try_from(Decimal::new(1001, 3))
+                .unwrap_err()
+                .is_too_many_decimals()
+        );
+        assert!(
+            Amount::try_from(Decimal::new(-1, 0))
+                .unwrap_err()
+                .is_negative()
+        );
     }
 
     proptest! {

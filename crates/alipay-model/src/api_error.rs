@@ -7,9 +7,9 @@ use std::ops::{Deref, DerefMut};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::CodeEnum;
 use crate::code::code_enum;
 use crate::common::CommonErrorCode;
-use crate::CodeEnum;
 
 /// The gateway `code` of a v2 response (PROTOCOL §2.4).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -83,8 +83,18 @@ pub struct ApiError {
 impl ApiError {
     /// An error from its four fields.
     #[must_use]
-    pub fn new(code: impl Into<String>, msg: impl Into<String>, sub_code: Option<String>, sub_msg: Option<String>) -> Self {
-        Self { code: code.into(), msg: msg.into(), sub_code, sub_msg }
+    pub fn new(
+        code: impl Into<String>,
+        msg: impl Into<String>,
+        sub_code: Option<String>,
+        sub_msg: Option<String>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            msg: msg.into(),
+            sub_code,
+            sub_msg,
+        }
     }
 
     /// The gateway code as an enumeration.
@@ -114,8 +124,10 @@ impl ApiError {
     /// `10003` (payment in process), `20000`, or a system-error `sub_code`.
     #[must_use]
     pub fn is_unknown_outcome(&self) -> bool {
-        matches!(self.gateway_code(), GatewayCode::PaymentInProcess | GatewayCode::ServiceUnavailable)
-            || self.sub_code_is_system_error()
+        matches!(
+            self.gateway_code(),
+            GatewayCode::PaymentInProcess | GatewayCode::ServiceUnavailable
+        ) || self.sub_code_is_system_error()
     }
 
     /// A definite business failure: `40004` with a `sub_code` that is not a system error.
@@ -250,7 +262,13 @@ impl<T: Serialize> Serialize for V2Response<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for V2Response<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = V2Wire::<T>::deserialize(deserializer)?;
-        Ok(Self { code: wire.code, msg: wire.msg, sub_code: wire.sub_code, sub_msg: wire.sub_msg, body: wire.body })
+        Ok(Self {
+            code: wire.code,
+            msg: wire.msg,
+            sub_code: wire.sub_code,
+            sub_msg: wire.sub_msg,
+            body: wire.body,
+        })
     }
 }
 
@@ -377,7 +395,13 @@ mod tests {
             ("20000", None, true, true, false),
             ("40004", Some("ACQ.SYSTEM_ERROR"), true, true, false),
             ("40004", Some("ACQ.TRADE_NOT_EXIST"), false, false, true),
-            ("40004", Some("ACQ.PAYMENT_AUTH_CODE_INVALID"), false, false, true),
+            (
+                "40004",
+                Some("ACQ.PAYMENT_AUTH_CODE_INVALID"),
+                false,
+                false,
+                true,
+            ),
             ("40002", Some("isv.invalid-signature"), false, false, false),
             ("20001", Some("aop.invalid-auth-token"), false, false, false),
             ("40005", None, false, false, false),
@@ -389,8 +413,14 @@ mod tests {
             assert_eq!(e.is_business_failure(), business, "{code} {sub:?}");
         }
         assert!(err("40002", Some("isv.invalid-signature")).is_invalid_signature());
-        assert_eq!(err("40006", None).gateway_code(), GatewayCode::InsufficientPermissions);
-        assert_eq!(err("40007", None).gateway_code(), GatewayCode::Unknown("40007".into()));
+        assert_eq!(
+            err("40006", None).gateway_code(),
+            GatewayCode::InsufficientPermissions
+        );
+        assert_eq!(
+            err("40007", None).gateway_code(),
+            GatewayCode::Unknown("40007".into())
+        );
     }
 
     #[test]
@@ -399,7 +429,10 @@ mod tests {
             r#"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.code-invalid","sub_msg":"授权码code无效"}"#,
         )
         .unwrap();
-        assert_eq!(e.to_string(), "40002 Invalid Arguments: isv.code-invalid (授权码code无效)");
+        assert_eq!(
+            e.to_string(),
+            "40002 Invalid Arguments: isv.code-invalid (授权码code无效)"
+        );
         assert_eq!(
             serde_json::to_string(&err("10003", None)).unwrap(),
             r#"{"code":"10003","msg":"m"}"#
@@ -427,7 +460,8 @@ mod tests {
             serde_json::from_str::<Value>(text).unwrap()
         );
         assert!(node.into_result().is_err());
-        let ok: V2Response<Body> = serde_json::from_str(r#"{"code":"10000","msg":"Success"}"#).unwrap();
+        let ok: V2Response<Body> =
+            serde_json::from_str(r#"{"code":"10000","msg":"Success"}"#).unwrap();
         assert_eq!(ok.into_result().unwrap().trade_no, None);
     }
 }

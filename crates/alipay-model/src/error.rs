@@ -18,19 +18,27 @@ enum Kind {
 
 impl Error {
     pub(crate) fn json(err: serde_json::Error) -> Self {
-        Self { kind: Kind::Json(err) }
+        Self {
+            kind: Kind::Json(err),
+        }
     }
 
     pub(crate) fn not_v3(method: &'static str) -> Self {
-        Self { kind: Kind::NotV3(method) }
+        Self {
+            kind: Kind::NotV3(method),
+        }
     }
 
     pub(crate) fn not_an_object(method: &'static str) -> Self {
-        Self { kind: Kind::NotAnObject(method) }
+        Self {
+            kind: Kind::NotAnObject(method),
+        }
     }
 
     pub(crate) fn missing_path_param(name: &str) -> Self {
-        Self { kind: Kind::MissingPathParam(name.to_owned()) }
+        Self {
+            kind: Kind::MissingPathParam(name.to_owned()),
+        }
     }
 
     /// Serialisation failed (only a hand-written `Serialize` can fail), or the request does not
@@ -58,7 +66,9 @@ impl fmt::Display for Error {
         match &self.kind {
             Kind::Json(_) => f.write_str("cannot serialise the request as JSON"),
             Kind::NotV3(method) => write!(f, "`{method}` has no v3 route"),
-            Kind::NotAnObject(method) => write!(f, "`{method}` does not serialise as a JSON object"),
+            Kind::NotAnObject(method) => {
+                write!(f, "`{method}` does not serialise as a JSON object")
+            }
             Kind::MissingPathParam(name) => write!(f, "path parameter `{name}` is not set"),
         }
     }

@@ -59,7 +59,10 @@ impl TradeRef {
     }
 
     /// `(trade_no, out_trade_no)` with exactly one set.
-    #[cfg_attr(not(feature = "trade"), allow(dead_code, reason = "used by the trade constructors"))]
+    #[cfg_attr(
+        not(feature = "trade"),
+        allow(dead_code, reason = "used by the trade constructors")
+    )]
     pub(crate) fn into_fields(self) -> (Option<String>, Option<String>) {
         match self {
             Self::TradeNo(no) => (Some(no), None),

@@ -161,7 +161,11 @@ pub struct V3Route {
 }
 
 /// The characters left as they are in a path segment or a query component: RFC 3986 unreserved.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn scalar(value: &Value) -> Option<String> {
     match value {
@@ -210,7 +214,12 @@ impl V3Route {
                 Some(serde_json::to_string(&fields).map_err(Error::json)?)
             }
         };
-        Ok(V3Parts { method: self.method, path, query, body })
+        Ok(V3Parts {
+            method: self.method,
+            path,
+            query,
+            body,
+        })
     }
 }
 
@@ -260,7 +269,11 @@ impl FileContent {
     /// A file with a name and its bytes.
     #[must_use]
     pub fn new(file_name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        Self { file_name: file_name.into(), content_type: None, bytes: bytes.into() }
+        Self {
+            file_name: file_name.into(),
+            content_type: None,
+            bytes: bytes.into(),
+        }
     }
 
     /// Sets the part's `Content-Type`.
@@ -320,24 +333,43 @@ mod tests {
             })))
             .unwrap();
         assert_eq!(parts.path, "/v3/x/A%201%2F2/voucher/7/use");
-        assert_eq!(parts.query, vec![("auth_token".into(), "t+k".into()), ("page".into(), "2".into())]);
-        assert_eq!(parts.target(), "/v3/x/A%201%2F2/voucher/7/use?auth_token=t%2Bk&page=2");
+        assert_eq!(
+            parts.query,
+            vec![
+                ("auth_token".into(), "t+k".into()),
+                ("page".into(), "2".into())
+            ]
+        );
+        assert_eq!(
+            parts.target(),
+            "/v3/x/A%201%2F2/voucher/7/use?auth_token=t%2Bk&page=2"
+        );
         assert_eq!(parts.body.as_deref(), Some(r#"{"biz":{"x":"y"},"n":"中"}"#));
     }
 
     #[test]
     fn missing_path_parameter_is_an_error() {
-        let err = ROUTE.split(fields(json!({"activity_id": "A"}))).unwrap_err();
+        let err = ROUTE
+            .split(fields(json!({"activity_id": "A"})))
+            .unwrap_err();
         assert!(err.is_missing_path_param());
         assert_eq!(err.to_string(), "path parameter `voucher_code` is not set");
-        let err = ROUTE.split(fields(json!({"activity_id": ["A"], "voucher_code": "v"}))).unwrap_err();
+        let err = ROUTE
+            .split(fields(json!({"activity_id": ["A"], "voucher_code": "v"})))
+            .unwrap_err();
         assert_eq!(err.to_string(), "path parameter `activity_id` is not set");
     }
 
     #[test]
     fn empty_body_and_absent_query() {
-        let route = V3Route { body: V3Body::Empty, method: HttpMethod::Get, ..ROUTE };
-        let parts = route.split(fields(json!({"activity_id": "a", "voucher_code": "b"}))).unwrap();
+        let route = V3Route {
+            body: V3Body::Empty,
+            method: HttpMethod::Get,
+            ..ROUTE
+        };
+        let parts = route
+            .split(fields(json!({"activity_id": "a", "voucher_code": "b"})))
+            .unwrap();
         assert_eq!(parts.target(), "/v3/x/a/voucher/b/use");
         assert_eq!(parts.body, None);
         assert_eq!(parts.method.as_str(), "GET");

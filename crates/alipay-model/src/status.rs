@@ -92,7 +92,10 @@ mod tests {
             (TradeStatus::Unknown("X".into()), "X"),
         ] {
             assert_eq!(TradeStatus::from_code(text), status);
-            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{text}\""));
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{text}\"")
+            );
             assert_eq!(status.to_string(), text);
         }
         assert!(TradeStatus::TradeFinished.is_final() && TradeStatus::TradeFinished.is_paid());
@@ -102,10 +105,19 @@ mod tests {
 
     #[test]
     fn product_codes() {
-        assert_eq!("QUICK_WAP_WAY".parse::<ProductCode>(), Ok(ProductCode::QuickWapWay));
-        assert_eq!(ProductCode::FastInstantTradePay.as_str(), "FAST_INSTANT_TRADE_PAY");
+        assert_eq!(
+            "QUICK_WAP_WAY".parse::<ProductCode>(),
+            Ok(ProductCode::QuickWapWay)
+        );
+        assert_eq!(
+            ProductCode::FastInstantTradePay.as_str(),
+            "FAST_INSTANT_TRADE_PAY"
+        );
         let unknown: ProductCode = serde_json::from_str(r#""CYCLE_PAY_AUTH""#).unwrap();
         assert!(unknown.is_unknown());
-        assert_eq!(serde_json::to_string(&unknown).unwrap(), r#""CYCLE_PAY_AUTH""#);
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            r#""CYCLE_PAY_AUTH""#
+        );
     }
 }

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::naming::{field_name, variant_name, Naming};
-use super::plan::{common_error_code_name, op_names, request_props, Module, Plan};
-use super::spec::{Api, BodyKind, Location, Operation, Prop, Ty};
 use super::HEADER;
+use super::naming::{Naming, field_name, variant_name};
+use super::plan::{Module, Plan, common_error_code_name, op_names, request_props};
+use super::spec::{Api, BodyKind, Location, Operation, Prop, Ty};
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -35,7 +35,8 @@ fn inner_doc(text: &str) -> TokenStream {
 
 /// Formats items as a file with the generated header.
 fn render(tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
@@ -63,7 +64,10 @@ pub(crate) fn root_module(api: &Api, plan: &Plan) -> Result<String, String> {
          ({}, version {}): {} operations in {} families.",
         prose(&api.title),
         prose(&api.version),
-        plan.modules.values().map(|m| m.operations.len()).sum::<usize>(),
+        plan.modules
+            .values()
+            .map(|m| m.operations.len())
+            .sum::<usize>(),
         plan.modules.len() - 1,
     ));
     let modules = plan.modules.values().map(|module| {
@@ -81,14 +85,29 @@ pub(crate) fn root_module(api: &Api, plan: &Plan) -> Result<String, String> {
 
 /// The lines of the `[features]` block.
 pub(crate) fn features(naming: &Naming, plan: &Plan) -> String {
-    let families: Vec<&str> =
-        plan.modules.values().filter_map(|m| m.family.as_ref()).map(|f| f.feature.as_str()).collect();
-    let list = |items: &[&str]| items.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
+    let families: Vec<&str> = plan
+        .modules
+        .values()
+        .filter_map(|m| m.family.as_ref())
+        .map(|f| f.feature.as_str())
+        .collect();
+    let list = |items: &[&str]| {
+        items
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let defaults: Vec<&str> = naming
         .families
         .default
         .iter()
-        .filter_map(|m| plan.modules.get(m).and_then(|m| m.family.as_ref()).map(|f| f.feature.as_str()))
+        .filter_map(|m| {
+            plan.modules
+                .get(m)
+                .and_then(|m| m.family.as_ref())
+                .map(|f| f.feature.as_str())
+        })
         .collect();
     let mut out = String::new();
     let _ = writeln!(out, "default = [{}]", list(&defaults));
@@ -96,7 +115,12 @@ pub(crate) fn features(naming: &Naming, plan: &Plan) -> String {
     let _ = writeln!(out, "full = [{}]", list(&families));
     for module in plan.modules.values() {
         if let Some(family) = &module.family {
-            let _ = writeln!(out, "## `{}.*`: {} operations.", family.key, module.operations.len());
+            let _ = writeln!(
+                out,
+                "## `{}.*`: {} operations.",
+                family.key,
+                module.operations.len()
+            );
             let _ = writeln!(out, "{} = []", family.feature);
         }
     }
@@ -124,14 +148,21 @@ impl Ctx<'_> {
             }
             Ty::Ref(name) => {
                 let rust = ident(&self.naming.schema_type(name));
-                let home = self.plan.placement.get(name).ok_or_else(|| format!("{name} is not placed"))?;
+                let home = self
+                    .plan
+                    .placement
+                    .get(name)
+                    .ok_or_else(|| format!("{name} is not placed"))?;
                 if *home == self.module.name {
                     quote!(#rust)
                 } else if *home == self.plan.common {
                     let common = ident(&self.plan.common);
                     quote!(super::#common::#rust)
                 } else {
-                    return Err(format!("{name} lives in {home} but is used in {}", self.module.name));
+                    return Err(format!(
+                        "{name} lives in {home} but is used in {}",
+                        self.module.name
+                    ));
                 }
             }
             Ty::Override(path) => syn::parse_str::<syn::Type>(path)
@@ -274,7 +305,11 @@ impl Ctx<'_> {
         );
         let request_props: Vec<Prop> = request_props(op)
             .cloned()
-            .chain(op.files.iter().map(|f| Prop { name: f.clone(), ty: Ty::File, description: None }))
+            .chain(op.files.iter().map(|f| Prop {
+                name: f.clone(),
+                ty: Ty::File,
+                description: None,
+            }))
             .collect();
         let request = self.structure(&names.request, &request_doc, &request_props)?;
 
@@ -307,12 +342,22 @@ impl Ctx<'_> {
         let response_ident = ident(&names.response);
         let http = ident(&capitalise_lower(&op.http_method));
         let path = &op.path;
-        let path_params = op.params.iter().filter(|(l, _)| *l == Location::Path).map(|(_, p)| &p.name);
-        let query_params = op.params.iter().filter(|(l, _)| *l == Location::Query).map(|(_, p)| &p.name);
+        let path_params = op
+            .params
+            .iter()
+            .filter(|(l, _)| *l == Location::Path)
+            .map(|(_, p)| &p.name);
+        let query_params = op
+            .params
+            .iter()
+            .filter(|(l, _)| *l == Location::Query)
+            .map(|(_, p)| &p.name);
         let body = match op.body_kind {
             BodyKind::None => quote!(crate::V3Body::Empty),
             BodyKind::Json => quote!(crate::V3Body::Json),
-            BodyKind::Multipart { data_part } => quote!(crate::V3Body::Multipart { data_part: #data_part }),
+            BodyKind::Multipart { data_part } => {
+                quote!(crate::V3Body::Multipart { data_part: #data_part })
+            }
         };
         let upload = !op.files.is_empty();
         let files = if upload {
@@ -359,7 +404,10 @@ impl Ctx<'_> {
 fn capitalise_lower(s: &str) -> String {
     let lower = s.to_ascii_lowercase();
     let mut chars = lower.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// One module file.
@@ -369,7 +417,11 @@ pub(crate) fn module(
     plan: &Plan,
     module: &Module,
 ) -> Result<String, String> {
-    let ctx = Ctx { naming, plan, module };
+    let ctx = Ctx {
+        naming,
+        plan,
+        module,
+    };
     let header = match &module.family {
         Some(family) => inner_doc(&format!(
             "`{}.*`: {} operations, with their request, response and error-code types and the \
@@ -386,7 +438,11 @@ pub(crate) fn module(
     let mut items = Vec::new();
     if !module.common_uses.is_empty() {
         let common = ident(&plan.common);
-        let uses: BTreeSet<String> = module.common_uses.iter().map(|s| naming.schema_type(s)).collect();
+        let uses: BTreeSet<String> = module
+            .common_uses
+            .iter()
+            .map(|s| naming.schema_type(s))
+            .collect();
         let uses = uses.iter().map(|s| ident(s));
         items.push(quote!(pub use super::#common::{#(#uses),*};));
     }

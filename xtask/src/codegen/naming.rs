@@ -56,11 +56,11 @@ pub(crate) struct Operations {
 
 /// Rust's strict and reserved keywords (2024 edition), which cannot be field names.
 const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if",
-    "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
-    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
-    "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
-    "unsized", "virtual", "yield", "try", "gen",
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// A family: the first two segments of a method name.
@@ -86,14 +86,26 @@ impl Naming {
             return Err(format!("method name `{method}` does not have two segments"));
         }
         let key = format!("{}.{}", segments[0], segments[1]);
-        let parts: Vec<&str> = if self.families.implicit_roots.iter().any(|r| r == segments[0]) {
+        let parts: Vec<&str> = if self
+            .families
+            .implicit_roots
+            .iter()
+            .any(|r| r == segments[0])
+        {
             vec![segments[1]]
         } else {
             vec![segments[0], segments[1]]
         };
         let module = field_name(&parts.join("_"), &self.types);
         let feature = module.trim_end_matches('_').replace('_', "-");
-        Ok((Family { key, module, feature }, segments[2..].to_vec()))
+        Ok((
+            Family {
+                key,
+                module,
+                feature,
+            },
+            segments[2..].to_vec(),
+        ))
     }
 
     /// The base of an operation's type names: the segments after the family, each capitalised
@@ -106,7 +118,10 @@ impl Naming {
         } else {
             rest
         };
-        Ok(type_name(&words.iter().map(|w| capitalise(w)).collect::<String>(), &self.types))
+        Ok(type_name(
+            &words.iter().map(|w| capitalise(w)).collect::<String>(),
+            &self.types,
+        ))
     }
 
     /// The Rust name of a component schema.
@@ -161,7 +176,11 @@ pub(crate) fn field_name(wire: &str, types: &Types) -> String {
         }
     }
     let trimmed = out.trim_matches('_');
-    let mut out = if trimmed.is_empty() { "field".to_owned() } else { trimmed.to_owned() };
+    let mut out = if trimmed.is_empty() {
+        "field".to_owned()
+    } else {
+        trimmed.to_owned()
+    };
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert_str(0, &types.digit_field_prefix);
     }
@@ -196,17 +215,25 @@ mod tests {
     fn families_and_type_bases() {
         let n = naming();
         let (family, rest) = n.family("alipay.trade.query").unwrap();
-        assert_eq!((family.key.as_str(), family.module.as_str()), ("alipay.trade", "trade"));
+        assert_eq!(
+            (family.key.as_str(), family.module.as_str()),
+            ("alipay.trade", "trade")
+        );
         assert_eq!(rest, ["query"]);
         let (family, _) = n.family("zhima.credit.pe.zmgo.agreement.query").unwrap();
         assert_eq!(family.module, "zhima_credit");
         assert_eq!(family.feature, "zhima-credit");
         assert_eq!(n.operation_base("alipay.trade.query").unwrap(), "Query");
         assert_eq!(
-            n.operation_base("alipay.open.mini.version.audit.apply").unwrap(),
+            n.operation_base("alipay.open.mini.version.audit.apply")
+                .unwrap(),
             "MiniVersionAuditApply"
         );
-        assert_eq!(n.operation_base("alipay.trade.fastpay.refund.query").unwrap(), "FastpayRefundQuery");
+        assert_eq!(
+            n.operation_base("alipay.trade.fastpay.refund.query")
+                .unwrap(),
+            "FastpayRefundQuery"
+        );
         assert_eq!(n.operation_base("monitor.heartbeat").unwrap(), "Heartbeat");
         assert_eq!(n.operation_base("alipay.x.3d.view").unwrap(), "N3dView");
         assert!(n.family("alipay").is_err());
@@ -229,7 +256,10 @@ mod tests {
         let t = naming().types;
         assert_eq!(variant_name("ACQ.SYSTEM_ERROR", &t), "AcqSystemError");
         assert_eq!(variant_name("invalid-parameter", &t), "InvalidParameter");
-        assert_eq!(variant_name("app-key-security-risk, app-cert-expired", &t), "AppKeySecurityRiskAppCertExpired");
+        assert_eq!(
+            variant_name("app-key-security-risk, app-cert-expired", &t),
+            "AppKeySecurityRiskAppCertExpired"
+        );
         assert_eq!(variant_name("40004", &t), "N40004");
     }
 }

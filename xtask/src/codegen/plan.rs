@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::naming::{field_name, variant_name, Family, Naming};
+use super::naming::{Family, Naming, field_name, variant_name};
 use super::spec::{Api, Operation, Prop};
 
 /// One generated module.
@@ -64,7 +64,9 @@ pub(crate) fn plan(api: &Api, naming: &Naming) -> Result<Plan, String> {
     let common = naming.families.common_module.clone();
     for skipped in &naming.operations.skip {
         if !api.operations.iter().any(|op| &op.method == skipped) {
-            return Err(format!("naming.toml [operations] skip: no operation `{skipped}`"));
+            return Err(format!(
+                "naming.toml [operations] skip: no operation `{skipped}`"
+            ));
         }
     }
 
@@ -88,16 +90,31 @@ pub(crate) fn plan(api: &Api, naming: &Naming) -> Result<Plan, String> {
         let (family, _) = naming.family(&op.method)?;
         let module = family.module.clone();
         if module == common {
-            return Err(format!("family {} would be named like the common module", family.key));
+            return Err(format!(
+                "family {} would be named like the common module",
+                family.key
+            ));
         }
         match modules.get(&module) {
-            Some(existing) if existing.family.as_ref().is_some_and(|f| f.key != family.key) => {
-                return Err(format!("families {} and {} both map to module `{module}`", family.key,
-                    existing.family.as_ref().map_or("", |f| f.key.as_str())));
+            Some(existing)
+                if existing
+                    .family
+                    .as_ref()
+                    .is_some_and(|f| f.key != family.key) =>
+            {
+                return Err(format!(
+                    "families {} and {} both map to module `{module}`",
+                    family.key,
+                    existing.family.as_ref().map_or("", |f| f.key.as_str())
+                ));
             }
             _ => {}
         }
-        modules.entry(module.clone()).or_insert_with(|| empty(&module, Some(family))).operations.push(index);
+        modules
+            .entry(module.clone())
+            .or_insert_with(|| empty(&module, Some(family)))
+            .operations
+            .push(index);
 
         let mut seen = BTreeSet::new();
         let mut stack: Vec<String> = Vec::new();
@@ -110,7 +127,10 @@ pub(crate) fn plan(api: &Api, naming: &Naming) -> Result<Plan, String> {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let schema = api.schemas.get(&name).ok_or_else(|| format!("{}: no schema {name}", op.method))?;
+            let schema = api
+                .schemas
+                .get(&name)
+                .ok_or_else(|| format!("{}: no schema {name}", op.method))?;
             for prop in &schema.props {
                 let mut refs = BTreeSet::new();
                 prop.ty.refs(&mut refs);
@@ -141,26 +161,55 @@ pub(crate) fn plan(api: &Api, naming: &Naming) -> Result<Plan, String> {
     }
     if let Some(module) = modules.get_mut(&common) {
         for schema in &naming.errors.common {
-            if api.schemas.get(schema).is_some_and(|s| s.code_enum.is_some()) {
+            if api
+                .schemas
+                .get(schema)
+                .is_some_and(|s| s.code_enum.is_some())
+            {
                 module.common_errors.insert(schema.clone());
             }
         }
     }
     for family in &naming.families.default {
         if !modules.contains_key(family) {
-            return Err(format!("naming.toml: default family `{family}` has no operations"));
+            return Err(format!(
+                "naming.toml: default family `{family}` has no operations"
+            ));
         }
     }
 
-    let plan = Plan { modules, placement, common };
+    let plan = Plan {
+        modules,
+        placement,
+        common,
+    };
     check_names(api, naming, &plan)?;
     Ok(plan)
 }
 
 /// Prelude names that generated code uses unqualified; no generated type may take them.
 const PRELUDE: &[&str] = &[
-    "Option", "Some", "None", "String", "Vec", "Result", "Ok", "Err", "Box", "Default", "Clone",
-    "Debug", "PartialEq", "Eq", "Hash", "Into", "From", "Self", "Sized", "Send", "Sync",
+    "Option",
+    "Some",
+    "None",
+    "String",
+    "Vec",
+    "Result",
+    "Ok",
+    "Err",
+    "Box",
+    "Default",
+    "Clone",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Into",
+    "From",
+    "Self",
+    "Sized",
+    "Send",
+    "Sync",
 ];
 
 /// Fails on any two items of one module with the same name, any two fields of one struct with the
@@ -169,8 +218,12 @@ fn check_names(api: &Api, naming: &Naming, plan: &Plan) -> Result<(), String> {
     let t = &naming.types;
     for module in plan.modules.values() {
         let mut names: BTreeMap<String, String> = BTreeMap::new();
-        let mut claim = |name: String, what: String| match names.insert(name.clone(), what.clone()) {
-            Some(previous) => Err(format!("module {}: `{name}` is both {previous} and {what}", module.name)),
+        let mut claim = |name: String, what: String| match names.insert(name.clone(), what.clone())
+        {
+            Some(previous) => Err(format!(
+                "module {}: `{name}` is both {previous} and {what}",
+                module.name
+            )),
             None => Ok(()),
         };
         for &index in &module.operations {
@@ -213,7 +266,10 @@ fn check_names(api: &Api, naming: &Naming, plan: &Plan) -> Result<(), String> {
             }
         }
         for schema in &module.common_errors {
-            claim(common_error_code_name(schema, naming), format!("the codes of {schema}"))?;
+            claim(
+                common_error_code_name(schema, naming),
+                format!("the codes of {schema}"),
+            )?;
             if let Some(codes) = &api.schemas[schema].code_enum {
                 unique_variants(codes, t, schema)?;
             }
@@ -231,7 +287,9 @@ fn unique_field(
 ) -> Result<(), String> {
     let name = field_name(wire, t);
     match fields.insert(name.clone(), format!("{what} `{wire}`")) {
-        Some(previous) => Err(format!("{owner}: field `{name}` is both {previous} and {what} `{wire}`")),
+        Some(previous) => Err(format!(
+            "{owner}: field `{name}` is both {previous} and {what} `{wire}`"
+        )),
         None => Ok(()),
     }
 }
@@ -242,7 +300,9 @@ fn unique_variants(codes: &[String], t: &super::naming::Types, owner: &str) -> R
     for code in codes {
         let name = variant_name(code, t);
         if let Some(previous) = variants.insert(name.clone(), format!("code `{code}`")) {
-            return Err(format!("{owner}: variant `{name}` is both {previous} and code `{code}`"));
+            return Err(format!(
+                "{owner}: variant `{name}` is both {previous} and code `{code}`"
+            ));
         }
     }
     Ok(())
@@ -251,7 +311,7 @@ fn unique_variants(codes: &[String], t: &super::naming::Types, owner: &str) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codegen::{spec, workspace_root, DEFAULT_SPEC};
+    use crate::codegen::{DEFAULT_SPEC, spec, workspace_root};
 
     /// Over the whole vendored spec: every module item, struct field and enum variant has a name of
     /// its own (`plan` fails otherwise), and every operation lands in exactly one module.
@@ -334,6 +394,9 @@ mod tests {
         let api = spec::read_api(&tiny_spec("alipay.trade.c", "M"), &[], &BTreeMap::new()).unwrap();
         let mut naming = tiny_naming();
         naming.families.common_module = "trade".to_owned();
-        assert_eq!(plan(&api, &naming).unwrap_err(), "family alipay.trade would be named like the common module");
+        assert_eq!(
+            plan(&api, &naming).unwrap_err(),
+            "family alipay.trade would be named like the common module"
+        );
     }
 }

@@ -7,10 +7,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value};
 
-use super::naming::Naming;
-use super::plan::{common_error_code_name, op_names, request_props, Plan};
-use super::spec::{Api, Prop, Ty};
 use super::HEADER;
+use super::naming::Naming;
+use super::plan::{Plan, common_error_code_name, op_names, request_props};
+use super::spec::{Api, Prop, Ty};
 
 /// The undescribed field put in every sample object: it must survive the round trip.
 pub(crate) const UNKNOWN_FIELD: &str = "x_field_not_in_spec";
@@ -29,7 +29,10 @@ impl Sampler<'_> {
             }
             map.insert(prop.name.clone(), self.value(&prop.ty, &prop.name, depth)?);
         }
-        map.insert(UNKNOWN_FIELD.to_owned(), serde_json::json!({"kept": [1, "two", null]}));
+        map.insert(
+            UNKNOWN_FIELD.to_owned(),
+            serde_json::json!({"kept": [1, "two", null]}),
+        );
         Ok(Value::Object(map))
     }
 
@@ -46,15 +49,17 @@ impl Sampler<'_> {
                 if depth > 16 {
                     return Err(format!("{name}: schemas nest more than 16 deep"));
                 }
-                let schema = self.api.schemas.get(name).ok_or_else(|| format!("no schema {name}"))?;
+                let schema = self
+                    .api
+                    .schemas
+                    .get(name)
+                    .ok_or_else(|| format!("no schema {name}"))?;
                 self.object(&schema.props, depth + 1)?
             }
             Ty::Override(path) => {
-                let sample = self
-                    .naming
-                    .override_types
-                    .get(path)
-                    .ok_or_else(|| format!("naming.toml [override_types] has no sample for `{path}`"))?;
+                let sample = self.naming.override_types.get(path).ok_or_else(|| {
+                    format!("naming.toml [override_types] has no sample for `{path}`")
+                })?;
                 Value::String(sample.clone())
             }
         })
@@ -72,9 +77,15 @@ pub(crate) fn roundtrip_tests(api: &Api, naming: &Naming, plan: &Plan) -> Result
             let op = &api.operations[index];
             let names = op_names(op, naming)?;
             let request_props: Vec<Prop> = request_props(op).cloned().collect();
-            for (type_name, props) in [(&names.request, &request_props), (&names.response, &op.response)] {
+            for (type_name, props) in [
+                (&names.request, &request_props),
+                (&names.response, &op.response),
+            ] {
                 let ty = quote::format_ident!("{}", type_name);
-                let json = raw_string(&serde_json::to_string(&sampler.object(props, 0)?).map_err(|e| e.to_string())?)?;
+                let json = raw_string(
+                    &serde_json::to_string(&sampler.object(props, 0)?)
+                        .map_err(|e| e.to_string())?,
+                )?;
                 checks.push(quote!(super::round_trip::<alipay_model::#name::#ty>(#json);));
             }
             if let Some(codes) = &op.error_codes {
@@ -100,7 +111,10 @@ pub(crate) fn roundtrip_tests(api: &Api, naming: &Naming, plan: &Plan) -> Result
             let feature = &f.feature;
             quote!(#[cfg(feature = #feature)])
         });
-        let doc = format!(" Every generated type of `{}` survives a JSON round trip.", module.name);
+        let doc = format!(
+            " Every generated type of `{}` survives a JSON round trip.",
+            module.name
+        );
         tests.push(quote! {
             #[doc = #doc]
             #cfg
@@ -122,5 +136,7 @@ fn raw_string(json: &str) -> Result<TokenStream, String> {
     if json.contains("\"#") {
         return Err(format!("sample contains `\"#`: {json}"));
     }
-    format!("r#\"{json}\"#").parse().map_err(|err| format!("raw string literal: {err}"))
+    format!("r#\"{json}\"#")
+        .parse()
+        .map_err(|err| format!("raw string literal: {err}"))
 }

@@ -134,9 +134,12 @@ fn yaml_to_json(yaml: serde_norway::Value) -> Result<Value, String> {
         Y::Number(n) => serde_json::from_str(&n.to_string())
             .map_err(|err| format!("YAML number {n} is not a JSON number: {err}"))?,
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => {
-            Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?)
-        }
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
         Y::Mapping(map) => {
             let mut out = Map::new();
             for (key, value) in map {
@@ -163,14 +166,21 @@ pub(crate) fn read_api(
     common_errors: &[String],
     field_types: &BTreeMap<String, String>,
 ) -> Result<Api, String> {
-    let reader = Reader { doc, field_types, used: RefCell::new(BTreeSet::new()) };
+    let reader = Reader {
+        doc,
+        field_types,
+        used: RefCell::new(BTreeSet::new()),
+    };
     let info = doc.get("info");
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     let title = text(info.and_then(|i| i.get("title")));
     let version = text(info.and_then(|i| i.get("version")));
 
     let mut schemas = BTreeMap::new();
-    if let Some(all) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+    if let Some(all) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
         for (name, schema) in all {
             schemas.insert(name.clone(), reader.schema(name, schema)?);
         }
@@ -182,7 +192,9 @@ pub(crate) fn read_api(
         .and_then(Value::as_object)
         .ok_or("the document has no `paths`")?;
     for (path, item) in paths {
-        let item = item.as_object().ok_or_else(|| format!("path {path} is not an object"))?;
+        let item = item
+            .as_object()
+            .ok_or_else(|| format!("path {path} is not an object"))?;
         let shared_params = item.get("parameters");
         for method in HTTP_METHODS {
             let Some(op) = item.get(method) else { continue };
@@ -197,9 +209,16 @@ pub(crate) fn read_api(
     }
     let used = reader.used.into_inner();
     if let Some(unused) = field_types.keys().find(|k| !used.contains(*k)) {
-        return Err(format!("naming.toml [field_types]: `{unused}` names no field of the spec"));
+        return Err(format!(
+            "naming.toml [field_types]: `{unused}` names no field of the spec"
+        ));
     }
-    Ok(Api { title, version, operations, schemas })
+    Ok(Api {
+        title,
+        version,
+        operations,
+        schemas,
+    })
 }
 
 struct Reader<'a> {
@@ -224,17 +243,24 @@ impl<'a> Reader<'a> {
     /// Follows a local `$ref` (any number of times).
     fn resolve(&self, mut v: &'a Value) -> Result<&'a Value, String> {
         for _ in 0..32 {
-            let Some(target) = ref_name(v) else { return Ok(v) };
+            let Some(target) = ref_name(v) else {
+                return Ok(v);
+            };
             let pointer = target
                 .strip_prefix('#')
                 .ok_or_else(|| format!("only local $refs are supported: {target}"))?;
-            v = self.doc.pointer(pointer).ok_or_else(|| format!("unresolved $ref {target}"))?;
+            v = self
+                .doc
+                .pointer(pointer)
+                .ok_or_else(|| format!("unresolved $ref {target}"))?;
         }
         Err("$ref chain too long".to_owned())
     }
 
     fn schema(&self, name: &str, v: &Value) -> Result<Schema, String> {
-        let name = ref_name(v).and_then(|r| r.rsplit('/').next()).unwrap_or(name);
+        let name = ref_name(v)
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or(name);
         let v = self.resolve(v)?;
         let mut props = Vec::new();
         let mut code_enum = None;
@@ -248,25 +274,33 @@ impl<'a> Reader<'a> {
                     }
                     None => self.ty(pv).map_err(|err| format!("{key}: {err}"))?,
                 };
-                if prop == "code" {
-                    if let Some(values) = pv.get("enum").and_then(Value::as_array) {
-                        let mut seen = BTreeSet::new();
-                        let mut codes = Vec::new();
-                        for value in values {
-                            let value = value
-                                .as_str()
-                                .ok_or_else(|| format!("{name}.code: non-string enum value"))?;
-                            if seen.insert(value) {
-                                codes.push(value.to_owned());
-                            }
+                if let Some(values) = pv.get("enum").and_then(Value::as_array)
+                    && prop == "code"
+                {
+                    let mut seen = BTreeSet::new();
+                    let mut codes = Vec::new();
+                    for value in values {
+                        let value = value
+                            .as_str()
+                            .ok_or_else(|| format!("{name}.code: non-string enum value"))?;
+                        if seen.insert(value) {
+                            codes.push(value.to_owned());
                         }
-                        code_enum = Some(codes);
                     }
+                    code_enum = Some(codes);
                 }
-                props.push(Prop { name: prop.clone(), ty, description: description(pv) });
+                props.push(Prop {
+                    name: prop.clone(),
+                    ty,
+                    description: description(pv),
+                });
             }
         }
-        Ok(Schema { description: description(v), props, code_enum })
+        Ok(Schema {
+            description: description(v),
+            props,
+            code_enum,
+        })
     }
 
     fn ty(&self, v: &Value) -> Result<Ty, String> {
@@ -323,10 +357,18 @@ impl<'a> Reader<'a> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten());
+            .chain(
+                op.get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
         for param in all_params {
             let param = self.resolve(param).map_err(ctx)?;
-            let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let location = match param.get("in").and_then(Value::as_str) {
                 Some("path") => Location::Path,
                 Some("query") => Location::Query,
@@ -337,7 +379,11 @@ impl<'a> Reader<'a> {
                 Some(schema) => self.ty(schema).map_err(ctx)?,
                 None => Ty::String,
             };
-            let prop = Prop { name: name.to_owned(), ty, description: description(param) };
+            let prop = Prop {
+                name: name.to_owned(),
+                ty,
+                description: description(param),
+            };
             params.retain(|(_, p): &(Location, Prop)| p.name != name);
             params.push((location, prop));
         }
@@ -354,7 +400,9 @@ impl<'a> Reader<'a> {
                     body = self.props_of(schema, id).map_err(ctx)?;
                 }
             } else if let Some(multipart) = content.and_then(|c| c.get("multipart/form-data")) {
-                let schema = multipart.get("schema").ok_or_else(|| ctx("multipart without schema".into()))?;
+                let schema = multipart
+                    .get("schema")
+                    .ok_or_else(|| ctx("multipart without schema".into()))?;
                 let schema = self.resolve(schema).map_err(ctx)?;
                 let mut data_part = false;
                 for prop in self.props_of(schema, id).map_err(ctx)? {
@@ -396,7 +444,11 @@ impl<'a> Reader<'a> {
 
         Ok(Operation {
             method: id.to_owned(),
-            summary: op.get("summary").and_then(Value::as_str).map(str::trim).map(str::to_owned),
+            summary: op
+                .get("summary")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .map(str::to_owned),
             description: description(op),
             http_method: method.to_ascii_uppercase(),
             path: path.to_owned(),
@@ -412,7 +464,11 @@ impl<'a> Reader<'a> {
 
     /// The `code` enumeration of an error schema that is not one of the common ones, looking through
     /// `$ref`, `anyOf` and `oneOf`.
-    fn error_codes(&self, schema: &Value, common: &[String]) -> Result<Option<Vec<String>>, String> {
+    fn error_codes(
+        &self,
+        schema: &Value,
+        common: &[String],
+    ) -> Result<Option<Vec<String>>, String> {
         if let Some(target) = ref_name(schema) {
             let name = target.rsplit('/').next().unwrap_or_default();
             if common.iter().any(|c| c == name) {

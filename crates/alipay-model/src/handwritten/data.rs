@@ -19,7 +19,10 @@ mod tests {
     #[test]
     fn bill_url_query_is_a_get_with_query_parameters() {
         let request = DataserviceBillDownloadurlQueryRequest::new("trade", "2016-04-05");
-        assert_eq!(request.biz_content().unwrap(), r#"{"bill_type":"trade","bill_date":"2016-04-05"}"#);
+        assert_eq!(
+            request.biz_content().unwrap(),
+            r#"{"bill_type":"trade","bill_date":"2016-04-05"}"#
+        );
         let parts = request.v3_parts().unwrap();
         assert_eq!(parts.method.as_str(), "GET");
         assert_eq!(

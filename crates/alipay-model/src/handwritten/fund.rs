@@ -27,13 +27,18 @@ impl Participant {
     /// A payee by Alipay user id (`identity_type` `ALIPAY_USER_ID`).
     #[must_use]
     pub fn alipay_user_id(user_id: impl Into<String>) -> Self {
-        Self::default().identity(user_id).identity_type("ALIPAY_USER_ID")
+        Self::default()
+            .identity(user_id)
+            .identity_type("ALIPAY_USER_ID")
     }
 
     /// A payee by login name (`ALIPAY_LOGON_ID`, a phone number or e-mail); Alipay checks `name`.
     #[must_use]
     pub fn alipay_logon_id(logon_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self::default().identity(logon_id).identity_type("ALIPAY_LOGON_ID").name(name)
+        Self::default()
+            .identity(logon_id)
+            .identity_type("ALIPAY_LOGON_ID")
+            .name(name)
     }
 }
 
@@ -44,7 +49,12 @@ mod tests {
 
     #[test]
     fn transfer_has_the_required_fields() {
-        let t = TransUniTransferRequest::new("B1", Amount::from_fen(123), "prize", Participant::alipay_logon_id("a@b.c", "张三"));
+        let t = TransUniTransferRequest::new(
+            "B1",
+            Amount::from_fen(123),
+            "prize",
+            Participant::alipay_logon_id("a@b.c", "张三"),
+        );
         assert_eq!(
             t.biz_content().unwrap(),
             concat!(

@@ -12,7 +12,9 @@ impl OauthTokenRequest {
     /// Refreshes a token (`grant_type` `refresh_token`).
     #[must_use]
     pub fn refresh(refresh_token: impl Into<String>) -> Self {
-        Self::default().grant_type("refresh_token").refresh_token(refresh_token)
+        Self::default()
+            .grant_type("refresh_token")
+            .refresh_token(refresh_token)
     }
 }
 
@@ -24,7 +26,9 @@ mod tests {
     #[test]
     fn grant_types() {
         assert_eq!(
-            OauthTokenRequest::authorization_code("c1").biz_content().unwrap(),
+            OauthTokenRequest::authorization_code("c1")
+                .biz_content()
+                .unwrap(),
             r#"{"code":"c1","grant_type":"authorization_code"}"#
         );
         assert_eq!(

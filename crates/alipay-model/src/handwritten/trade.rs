@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::generated::trade::{
-    CancelRequest, CloseRequest, CreateRequest, ExtUserInfo, ExtendParams, FastpayRefundQueryRequest,
-    GoodsDetail, PayRequest, PrecreateRequest, QueryRequest, RefundRequest, SubMerchant,
+    CancelRequest, CloseRequest, CreateRequest, ExtUserInfo, ExtendParams,
+    FastpayRefundQueryRequest, GoodsDetail, PayRequest, PrecreateRequest, QueryRequest,
+    RefundRequest, SubMerchant,
 };
 use crate::{Amount, ProductCode, RedirectRequest, TradeRef};
 
@@ -233,8 +234,15 @@ impl PrecreateRequest {
     /// A face-to-face QR-code order (`FACE_TO_FACE_PAYMENT`): the merchant's order number, the
     /// amount and the title are required.
     #[must_use]
-    pub fn new(out_trade_no: impl Into<String>, total_amount: Amount, subject: impl Into<String>) -> Self {
-        Self::default().out_trade_no(out_trade_no).total_amount(total_amount).subject(subject)
+    pub fn new(
+        out_trade_no: impl Into<String>,
+        total_amount: Amount,
+        subject: impl Into<String>,
+    ) -> Self {
+        Self::default()
+            .out_trade_no(out_trade_no)
+            .total_amount(total_amount)
+            .subject(subject)
     }
 }
 
@@ -266,7 +274,10 @@ impl CreateRequest {
         subject: impl Into<String>,
         buyer: TradeBuyer,
     ) -> Self {
-        let request = Self::default().out_trade_no(out_trade_no).total_amount(total_amount).subject(subject);
+        let request = Self::default()
+            .out_trade_no(out_trade_no)
+            .total_amount(total_amount)
+            .subject(subject);
         match buyer {
             TradeBuyer::UserId(id) => request.buyer_id(id),
             TradeBuyer::OpenId(id) => request.buyer_open_id(id),
@@ -280,10 +291,11 @@ impl QueryRequest {
     #[must_use]
     pub fn new(trade: TradeRef) -> Self {
         let (trade_no, out_trade_no) = trade.into_fields();
-        let mut request = Self::default();
-        request.trade_no = trade_no;
-        request.out_trade_no = out_trade_no;
-        request
+        Self {
+            trade_no,
+            out_trade_no,
+            ..Self::default()
+        }
     }
 }
 
@@ -292,10 +304,11 @@ impl CloseRequest {
     #[must_use]
     pub fn new(trade: TradeRef) -> Self {
         let (trade_no, out_trade_no) = trade.into_fields();
-        let mut request = Self::default();
-        request.trade_no = trade_no;
-        request.out_trade_no = out_trade_no;
-        request
+        Self {
+            trade_no,
+            out_trade_no,
+            ..Self::default()
+        }
     }
 }
 
@@ -304,10 +317,11 @@ impl CancelRequest {
     #[must_use]
     pub fn new(trade: TradeRef) -> Self {
         let (trade_no, out_trade_no) = trade.into_fields();
-        let mut request = Self::default();
-        request.trade_no = trade_no;
-        request.out_trade_no = out_trade_no;
-        request
+        Self {
+            trade_no,
+            out_trade_no,
+            ..Self::default()
+        }
     }
 }
 
@@ -317,10 +331,12 @@ impl RefundRequest {
     #[must_use]
     pub fn new(trade: TradeRef, refund_amount: Amount) -> Self {
         let (trade_no, out_trade_no) = trade.into_fields();
-        let mut request = Self::default().refund_amount(refund_amount);
-        request.trade_no = trade_no;
-        request.out_trade_no = out_trade_no;
-        request
+        Self {
+            trade_no,
+            out_trade_no,
+            ..Self::default()
+        }
+        .refund_amount(refund_amount)
     }
 }
 
@@ -330,10 +346,12 @@ impl FastpayRefundQueryRequest {
     #[must_use]
     pub fn new(trade: TradeRef, out_request_no: impl Into<String>) -> Self {
         let (trade_no, out_trade_no) = trade.into_fields();
-        let mut request = Self::default().out_request_no(out_request_no);
-        request.trade_no = trade_no;
-        request.out_trade_no = out_trade_no;
-        request
+        Self {
+            trade_no,
+            out_trade_no,
+            ..Self::default()
+        }
+        .out_request_no(out_request_no)
     }
 }
 
@@ -344,13 +362,18 @@ mod tests {
 
     #[test]
     fn page_pay_carries_every_listed_field() {
-        let mut extend = ExtendParams::default().hb_fq_num("3").hb_fq_seller_percent("100");
+        let mut extend = ExtendParams::default()
+            .hb_fq_num("3")
+            .hb_fq_seller_percent("100");
         extend.sys_service_provider_id = Some("2088511833207846".into());
         let pay = PagePayRequest::new("T1", Amount::from_fen(8888), "Book")
             .timeout_express("90m")
             .qrcode_width(200u32)
             .extend_params(extend)
-            .invoice_info(InvoiceInfo { details: Some("[]".into()), ..InvoiceInfo::default() })
+            .invoice_info(InvoiceInfo {
+                details: Some("[]".into()),
+                ..InvoiceInfo::default()
+            })
             .disable_pay_channels("credit_group");
         assert_eq!(
             pay.biz_content().unwrap(),
@@ -368,7 +391,8 @@ mod tests {
 
     #[test]
     fn wap_and_app_pay_product_codes() {
-        let wap = WapPayRequest::new("T2", Amount::from_fen(1), "x").quit_url("https://m.example/quit");
+        let wap =
+            WapPayRequest::new("T2", Amount::from_fen(1), "x").quit_url("https://m.example/quit");
         assert_eq!(wap.product_code, ProductCode::QuickWapWay);
         assert_eq!(WapPayRequest::METHOD, "alipay.trade.wap.pay");
         let app = AppPayRequest::new("T3", Amount::from_fen(1), "x");
@@ -387,16 +411,28 @@ mod tests {
         assert_eq!(c.biz_content().unwrap(), r#"{"out_trade_no":"T1"}"#);
         let c = CancelRequest::new(TradeRef::out_trade_no("T1"));
         assert_eq!(c.biz_content().unwrap(), r#"{"out_trade_no":"T1"}"#);
-        let r = RefundRequest::new(TradeRef::out_trade_no("T1"), Amount::from_fen(50)).out_request_no("R1");
-        assert_eq!(r.biz_content().unwrap(), r#"{"out_request_no":"R1","out_trade_no":"T1","refund_amount":"0.50"}"#);
+        let r = RefundRequest::new(TradeRef::out_trade_no("T1"), Amount::from_fen(50))
+            .out_request_no("R1");
+        assert_eq!(
+            r.biz_content().unwrap(),
+            r#"{"out_request_no":"R1","out_trade_no":"T1","refund_amount":"0.50"}"#
+        );
         let rq = FastpayRefundQueryRequest::new(TradeRef::trade_no("2024"), "R1");
-        assert_eq!(rq.biz_content().unwrap(), r#"{"out_request_no":"R1","trade_no":"2024"}"#);
+        assert_eq!(
+            rq.biz_content().unwrap(),
+            r#"{"out_request_no":"R1","trade_no":"2024"}"#
+        );
         let p = PayRequest::new("T1", Amount::from_fen(100), "s", "287951669891795468");
         assert_eq!(
             p.biz_content().unwrap(),
             r#"{"auth_code":"287951669891795468","out_trade_no":"T1","scene":"bar_code","subject":"s","total_amount":"1.00"}"#
         );
-        let c = CreateRequest::new("T1", Amount::from_fen(100), "s", TradeBuyer::OpenId("o1".into()));
+        let c = CreateRequest::new(
+            "T1",
+            Amount::from_fen(100),
+            "s",
+            TradeBuyer::OpenId("o1".into()),
+        );
         assert_eq!(
             c.biz_content().unwrap(),
             r#"{"buyer_open_id":"o1","out_trade_no":"T1","subject":"s","total_amount":"1.00"}"#

@@ -137,6 +137,9 @@ impl AgreementAccessParams {
     /// The signing channel.
     #[must_use]
     pub fn new(channel: impl Into<String>) -> Self {
-        Self { channel: channel.into(), extra: serde_json::Map::new() }
+        Self {
+            channel: channel.into(),
+            extra: serde_json::Map::new(),
+        }
     }
 }
