@@ -1,6 +1,7 @@
 //! The one integration-test binary of the workspace: conformance against third-party vectors,
 //! interop against the official SDKs, and end-to-end flows.
 
+mod bill;
 mod conformance;
 mod notify;
 mod interop;
