@@ -52,6 +52,9 @@ pub(crate) enum Command {
     /// v3 protocol: Authorization headers and response signatures.
     #[command(subcommand)]
     V3(V3Cmd),
+    /// Bills (对账单): parse and check a bill ZIP or CSV.
+    #[command(subcommand)]
+    Bill(BillCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,4 +361,30 @@ mod tests {
             "error: the following required arguments were not provided: --private-key <FILE>"
         );
     }
+}
+
+/// `alipay bill …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BillCmd {
+    /// Parse a bill ZIP, or one detail/summary CSV (GBK or UTF-8).
+    Parse {
+        /// The bill ZIP or CSV file.
+        file: PathBuf,
+        /// `jsonl`: one JSON object per row, then a footer object per table; `csv`: UTF-8 CSV of
+        /// the detail rows.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: BillFormat,
+        /// Exit 1 when the rows do not add up to the footer totals.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// Output format of `alipay bill parse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BillFormat {
+    /// JSON lines.
+    Jsonl,
+    /// UTF-8 CSV of the detail rows.
+    Csv,
 }

@@ -1,6 +1,7 @@
 //! One module per command family; each returns a [`Report`] or a [`CliError`].
 
 mod aes;
+mod bill;
 mod cert;
 mod keys;
 mod notify;
@@ -8,7 +9,7 @@ mod response;
 mod sign;
 mod v3;
 
-use crate::cli::{AesCmd, CertCmd, Command, KeysCmd, NotifyCmd, ResponseCmd, V3Cmd};
+use crate::cli::{AesCmd, BillCmd, CertCmd, Command, KeysCmd, NotifyCmd, ResponseCmd, V3Cmd};
 use crate::error::CliError;
 use crate::output::Report;
 
@@ -34,5 +35,10 @@ pub(crate) fn dispatch(command: Command) -> Result<Report, CliError> {
         Command::Aes(AesCmd::Decrypt { key }) => aes::decrypt(&key),
         Command::V3(V3Cmd::Auth(args)) => v3::auth(&args),
         Command::V3(V3Cmd::Verify(args)) => v3::verify(&args),
+        Command::Bill(BillCmd::Parse {
+            file,
+            format,
+            check,
+        }) => bill::parse(&file, format, check),
     }
 }

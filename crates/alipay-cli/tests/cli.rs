@@ -2190,3 +2190,75 @@ fn v3_vectors() {
         assert_eq!(run.json()["verified"], Value::Bool(verified), "{id}");
     }
 }
+
+#[test]
+fn bill_parse_real_sample() {
+    let Some(dir) = vectors() else { return };
+    let zip = dir
+        .join("bill/20880211096256330156_20190916.zip")
+        .to_string_lossy()
+        .into_owned();
+    let run = alipay(&["bill", "parse", &zip, "--check"], b"");
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let lines: Vec<Value> = run
+        .out()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 10 data rows, then the footer.
+    assert_eq!(lines.len(), 11);
+    assert_eq!(lines[0]["table"], "detail");
+    assert_eq!(lines[0]["trade_no"], "2019091622001458860515315453");
+    assert_eq!(lines[0]["received"], "0.01");
+    assert_eq!(lines[1]["business_type"], "退款");
+    assert_eq!(lines[1]["refund_request_no"], "re_test_1568602607356");
+    assert_eq!(lines[10]["table"], "footer");
+    assert_eq!(lines[10]["trade"]["count"], 6);
+    assert_eq!(lines[10]["trade"]["received"], "0.06");
+
+    let gbk = dir
+        .join("bill/20880211096256330156_20190916_业务明细.gbk.csv")
+        .to_string_lossy()
+        .into_owned();
+    let run = alipay(&["bill", "parse", &gbk, "--format", "csv"], b"");
+    assert_eq!(run.code, 0);
+    let csv = run.out();
+    assert_eq!(csv.lines().count(), 11);
+    assert!(csv.starts_with("支付宝交易号,商户订单号,业务类型,商品名称,"));
+    assert_eq!(
+        csv.lines().nth(2).unwrap(),
+        "2019091622001458860515315453,service_1568601259302,退款,下单测试,2019-09-16 10:55:16,2019-09-16 10:56:48,alipay_store,alipay_store,alipay,,*津水(602***@qq.com),-0.01,-0.01,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,re_test_1568602607356,0.00,0.00,下单测试"
+    );
+
+    // A footer that no longer matches the rows: exit 1, the rows are still printed.
+    let text =
+        std::fs::read_to_string(dir.join("bill/20880211096256330156_20190916_业务明细.utf8.csv"))
+            .unwrap();
+    let tampered = tmp(
+        "bill-tampered.csv",
+        text.replace("#交易合计：6笔", "#交易合计：7笔").as_bytes(),
+    );
+    let run = alipay(&["bill", "parse", &tampered, "--check"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    one_line(&run.stderr);
+    assert!(run.stderr.contains("do not add up"), "{}", run.stderr);
+    assert_eq!(run.out().lines().count(), 11);
+    // Without --check the same file exits 0.
+    assert_eq!(alipay(&["bill", "parse", &tampered], b"").code, 0);
+}
+
+#[test]
+fn bill_parse_unusable_inputs() {
+    unusable(
+        &["bill", "parse", &data("app_public.pem")],
+        b"",
+        "a bill ZIP or detail/summary CSV was expected",
+    );
+    unusable(
+        &["bill", "parse", "/nonexistent/bill.zip"],
+        b"",
+        "cannot open the bill file",
+    );
+    let junk = tmp("bill-junk.zip", b"PK\x03\x04garbage");
+    unusable(&["bill", "parse", &junk], b"", "expected");
+}
