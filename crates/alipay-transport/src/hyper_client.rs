@@ -1,0 +1,403 @@
+//! The default transport: hyper 1 + hyper-util's pooled client + rustls.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::{BoxFuture, HttpRequest, HttpResponse, HttpTransport, TransportError};
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+const DEFAULT_POOL_IDLE: Duration = Duration::from_secs(60);
+
+type Direct = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Proxied = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
+
+#[derive(Clone)]
+enum Inner {
+    Direct(Direct),
+    Proxied(Proxied),
+}
+
+/// hyper 1 + hyper-util's pooled client + rustls (aws-lc-rs, webpki roots).
+///
+/// Server certificates are always verified; there is no switch to turn that off. `http://`
+/// URLs are allowed (for a local emulator); `https://` ones always use TLS. Cheap to clone:
+/// clones share the connection pool. Needs a Tokio runtime with the time driver enabled.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use alipay_transport::{HttpTransport, HyperTransport};
+///
+/// let transport = HyperTransport::builder()
+///     .connect_timeout(Duration::from_secs(3))
+///     .timeout(Duration::from_secs(15))
+///     .build()?;
+/// let request = http::Request::get("https://openapi.alipay.com/").body(bytes::Bytes::new())?;
+/// let response = transport.send(request).await?;
+/// println!("{}", response.status());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    inner: Inner,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_response_bytes: usize,
+    proxy: Option<Arc<str>>,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`HyperTransport`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct HyperTransportBuilder {
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_response_bytes: usize,
+    pool_idle_timeout: Option<Duration>,
+    pool_max_idle_per_host: usize,
+    proxy: Option<String>,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        HyperTransportBuilder {
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE),
+            pool_max_idle_per_host: 32,
+            proxy: None,
+        }
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Total time for one exchange: connecting, sending, and reading the whole response
+    /// (default 30 s). `None` waits forever.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Time to establish the TCP connection (default 10 s). `None` waits forever.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Largest response body accepted (default 16 MiB); more is an error with
+    /// [`TransportError::is_too_large`].
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 60 s).
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Most idle connections kept per host (default 32).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// Sends every request through an HTTP proxy, tunnelled with `CONNECT`: TLS runs end to end
+    /// between this client and the server, so the proxy sees only the host name. The URL is
+    /// `http://[user:password@]host:port`; credentials become a `Proxy-Authorization: Basic`
+    /// header.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Builds the transport. Fails on an unusable proxy URL or TLS configuration.
+    pub fn build(self) -> Result<HyperTransport, TransportError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| {
+                TransportError::invalid_request("cannot configure TLS protocol versions")
+                    .with_source(e)
+            })?
+            .with_webpki_roots()
+            .with_no_client_auth();
+
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(self.connect_timeout);
+
+        let mut client = Client::builder(TokioExecutor::new());
+        client
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host);
+
+        let (inner, proxy) = match &self.proxy {
+            None => {
+                let https = HttpsConnectorBuilder::new()
+                    .with_tls_config(tls)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(http);
+                (Inner::Direct(client.build(https)), None)
+            }
+            Some(url) => {
+                let (proxy_uri, auth, shown) = parse_proxy(url)?;
+                let mut tunnel = Tunnel::new(proxy_uri, http);
+                if let Some(auth) = auth {
+                    tunnel = tunnel.with_auth(auth);
+                }
+                let https = HttpsConnectorBuilder::new()
+                    .with_tls_config(tls)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(tunnel);
+                (Inner::Proxied(client.build(https)), Some(Arc::from(shown)))
+            }
+        };
+        Ok(HyperTransport {
+            inner,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_response_bytes: self.max_response_bytes,
+            proxy,
+        })
+    }
+}
+
+/// Splits `http://user:pass@host:port` into the proxy URI, the `Proxy-Authorization` value, and
+/// the URL without credentials (for `Debug`).
+fn parse_proxy(url: &str) -> Result<(Uri, Option<http::HeaderValue>, String), TransportError> {
+    let bad = |why: &str| {
+        TransportError::invalid_request(format!(
+            "unusable proxy URL: {why}; expected http://[user:password@]host:port"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    if hostport.is_empty() {
+        return Err(bad("no host"));
+    }
+    let shown = format!("http://{hostport}");
+    let uri: Uri = shown
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| bad("not a URI").with_source(e))?;
+    let auth = match userinfo {
+        None => None,
+        Some(userinfo) => {
+            let decoded: String = percent_decode(userinfo);
+            let value = format!("Basic {}", base64_encode(decoded.as_bytes()));
+            let mut header = http::HeaderValue::from_str(&value)
+                .map_err(|_| bad("credentials are not valid header text"))?;
+            header.set_sensitive(true);
+            Some(header)
+        }
+    };
+    Ok((uri, auth, shown))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
+                b.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
+            )
+        {
+            // Two hex digits: at most 255.
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn base64_encode(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl HyperTransport {
+    /// A builder with the defaults: 10 s connect timeout, 30 s total timeout, 16 MiB limit.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// A transport with the defaults.
+    pub fn new() -> Result<Self, TransportError> {
+        Self::builder().build()
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (parts, body) = request.into_parts();
+        let described = describe(&parts.method, &parts.uri);
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let response = match &self.inner {
+            Inner::Direct(c) => c.request(request).await,
+            Inner::Proxied(c) => c.request(request).await,
+        }
+        .map_err(|e| map_client_error(e, &described))?;
+        let (parts, body) = response.into_parts();
+        let collected = Limited::new(body, self.max_response_bytes)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    TransportError::too_large(format!(
+                        "the response to {described} is larger than {} bytes",
+                        self.max_response_bytes
+                    ))
+                } else {
+                    TransportError::body(format!("reading the response to {described} failed"))
+                        .with_source(e)
+                }
+            })?;
+        Ok(http::Response::from_parts(parts, collected.to_bytes()))
+    }
+}
+
+/// `POST https://host/path` without the query (which may carry signed parameters).
+fn describe(method: &http::Method, uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+    format!("{method} {scheme}://{authority}{}", uri.path())
+}
+
+fn map_client_error(e: hyper_util::client::legacy::Error, described: &str) -> TransportError {
+    if e.is_connect() {
+        TransportError::connect(format!("cannot connect for {described}")).with_source(e)
+    } else {
+        TransportError::other(format!("the exchange {described} failed")).with_source(e)
+    }
+}
+
+impl HttpTransport for HyperTransport {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            if request.uri().scheme().is_none() || request.uri().authority().is_none() {
+                return Err(TransportError::invalid_request(format!(
+                    "the request URI \"{}\" is not absolute",
+                    request.uri().path()
+                )));
+            }
+            match self.timeout {
+                None => self.exchange(request).await,
+                Some(limit) => {
+                    let described = describe(request.method(), request.uri());
+                    match tokio::time::timeout(limit, self.exchange(request)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(TransportError::timeout(format!(
+                            "no complete response to {described} within {} ms",
+                            limit.as_millis()
+                        ))),
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_urls() {
+        let (uri, auth, shown) = parse_proxy("http://u%40x:p%3Aw@127.0.0.1:3128").unwrap();
+        assert_eq!(uri, "http://127.0.0.1:3128/");
+        assert_eq!(shown, "http://127.0.0.1:3128");
+        // base64("u@x:p:w")
+        assert_eq!(auth.unwrap().to_str().unwrap(), "Basic dUB4OnA6dw==");
+        let (_, auth, _) = parse_proxy("http://proxy:8080/").unwrap();
+        assert!(auth.is_none());
+        let err = parse_proxy("socks5://proxy:1080").unwrap_err();
+        assert!(err.is_invalid_request());
+        assert_eq!(
+            err.to_string(),
+            "unusable proxy URL: only http:// proxies are supported; expected http://[user:password@]host:port"
+        );
+        assert!(parse_proxy("http://").is_err());
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn describe_leaves_out_the_query() {
+        let uri: Uri = "https://openapi.alipay.com/gateway.do?sign=secret"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            describe(&http::Method::POST, &uri),
+            "POST https://openapi.alipay.com/gateway.do"
+        );
+    }
+}
