@@ -159,7 +159,8 @@ pub(crate) fn detail_rows(trades: &[Trade], start: i64, end: i64) -> Vec<(i64, D
             }
         }
     }
-    rows.sort_by_key(|(at, _)| *at);
+    // Time order; at the same instant payments come before refunds (stable otherwise).
+    rows.sort_by_key(|(at, r)| (*at, r.business_type == BusinessType::Refund));
     rows
 }
 

@@ -565,10 +565,13 @@ pub(crate) async fn handle(
         Ran::Drop => return Err(DropConnection),
         Ran::Fail(f) if page => return Ok(crate::cashier::error_page(&f)),
         Ran::Fail(f) => {
-            return Ok(render(
-                shared,
-                &fail_reply(v.node.clone(), &f, v.signed(), v.charset),
-            ));
+            // alipay.system.oauth.token answers its errors in `error_response` (PROTOCOL §2.1).
+            let node = if v.op == Op::OauthToken {
+                "error_response".to_owned()
+            } else {
+                v.node.clone()
+            };
+            return Ok(render(shared, &fail_reply(node, &f, v.signed(), v.charset)));
         }
         Ran::Outcome(o) => o,
     };
