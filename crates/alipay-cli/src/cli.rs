@@ -55,6 +55,8 @@ pub(crate) enum Command {
     /// Bills (对账单): parse and check a bill ZIP or CSV.
     #[command(subcommand)]
     Bill(BillCmd),
+    /// A local Alipay gateway for tests and demos (alipay-emulator), until interrupted.
+    Emulator(crate::cmd::emulator::EmulatorArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod aes;
 mod bill;
 mod cert;
+pub(crate) mod emulator;
 mod keys;
 mod notify;
 mod response;
@@ -40,5 +41,6 @@ pub(crate) fn dispatch(command: Command) -> Result<Report, CliError> {
             format,
             check,
         }) => bill::parse(&file, format, check),
+        Command::Emulator(args) => emulator::run(&args),
     }
 }

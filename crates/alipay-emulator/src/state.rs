@@ -538,7 +538,7 @@ impl Shared {
         };
         let path = dir.join(STATE_FILE);
         let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-        std::fs::write(&tmp, Zeroizing::new(text).as_bytes())
+        write_private(&tmp, Zeroizing::new(text).as_bytes())
             .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
         std::fs::rename(&tmp, &path)
             .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))
@@ -595,6 +595,21 @@ impl Shared {
         inner.dirty = false;
         Ok(())
     }
+}
+
+/// Writes a file that holds private keys: readable by its owner only (on Unix).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// The file in `--state` that holds the state.
