@@ -2210,3 +2210,312 @@ async fn control_api_errors_and_state_forcing() {
         .unwrap();
     assert!(dash.text().contains("X1"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// End to end through the `alipay` facade
+// ---------------------------------------------------------------------------------------------
+
+mod facade {
+    use std::time::Duration;
+
+    use alipay::model::trade::{
+        CancelRequest, CloseRequest, FastpayRefundQueryRequest, PagePayRequest, PrecreateRequest,
+        QueryRequest, RefundRequest,
+    };
+    use alipay::model::{Amount, TradeRef, TradeStatus};
+    use alipay::{Client, Protocol, RequestOptions, RetryPolicy};
+    use alipay_emulator::{AppCredentials, Emulator, FaultSpec, KeyMode};
+
+    use super::{Hook, decode_form, field, http, start_time};
+
+    fn client(emu: &Emulator, creds: &AppCredentials, protocol: Protocol) -> Client {
+        let mut b = Client::builder()
+            .app_id(creds.app_id.clone())
+            .app_private_key(creds.app_private_key_pem.as_deref().unwrap().as_bytes())
+            .gateway(&emu.gateway_url())
+            .protocol(protocol)
+            .retry_policy(
+                RetryPolicy::new(3).backoff(Duration::from_millis(1), Duration::from_millis(5)),
+            );
+        b = match creds.mode {
+            KeyMode::Certificate => b.certificates(
+                creds.app_cert_pem.as_deref().unwrap(),
+                creds.alipay_cert_pem.as_deref().unwrap(),
+                creds.alipay_root_cert_pem.as_deref().unwrap(),
+            ),
+            _ => b.alipay_public_key(creds.alipay_public_key_pem.as_bytes()),
+        };
+        if let Some(k) = &creds.aes_key {
+            b = b.aes_key(k);
+        }
+        b.build().unwrap()
+    }
+
+    async fn emulator(cert: bool, aes: bool) -> Emulator {
+        Emulator::builder()
+            .time_scale(0.0)
+            .start_time(start_time())
+            .cert_mode(cert)
+            .aes(aes)
+            .start()
+            .await
+            .unwrap()
+    }
+
+    /// Precreate, pay, query, refund part, query the refund, cancel and close other trades,
+    /// fetch the bill: in both protocols, both key modes, with and without AES.
+    #[tokio::test]
+    async fn every_flow_in_both_protocols_and_key_modes() {
+        for (cert, aes) in [(false, false), (true, false), (false, true), (true, true)] {
+            let emu = emulator(cert, aes).await;
+            for protocol in [Protocol::V2, Protocol::V3] {
+                let c = client(&emu, emu.app(), protocol);
+                let tag = format!("cert={cert} aes={aes} {protocol:?}");
+                let no = format!("E{}{}{}", u8::from(cert), u8::from(aes), protocol.as_str());
+                let r = c
+                    .execute(&PrecreateRequest::new(
+                        no.clone(),
+                        Amount::from_fen(1234),
+                        "Tea",
+                    ))
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                assert!(r.qr_code.unwrap().starts_with(emu.base_url()), "{tag}");
+                emu.control().pay(&no).await.unwrap();
+                let q = c
+                    .execute(&QueryRequest::new(TradeRef::out_trade_no(no.clone())))
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                assert_eq!(q.trade_status, Some(TradeStatus::TradeSuccess), "{tag}");
+                assert_eq!(q.total_amount, Some(Amount::from_fen(1234)), "{tag}");
+                let refund =
+                    RefundRequest::new(TradeRef::out_trade_no(no.clone()), Amount::from_fen(234))
+                        .out_request_no("R1");
+                let r = c
+                    .execute(&refund)
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                assert_eq!(r.fund_change.as_deref(), Some("Y"), "{tag}");
+                assert_eq!(r.refund_fee, Some(Amount::from_fen(234)), "{tag}");
+                let rq = c
+                    .execute(&FastpayRefundQueryRequest::new(
+                        TradeRef::out_trade_no(no.clone()),
+                        "R1",
+                    ))
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                assert_eq!(rq.refund_status.as_deref(), Some("REFUND_SUCCESS"), "{tag}");
+                // A second, unpaid trade is closed; a third is cancelled.
+                let second = format!("{no}b");
+                c.execute(&PrecreateRequest::new(
+                    second.clone(),
+                    Amount::from_fen(100),
+                    "x",
+                ))
+                .await
+                .unwrap();
+                emu.control().scan(&second).await.unwrap();
+                c.execute(&CloseRequest::new(TradeRef::out_trade_no(second.clone())))
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                let err = c
+                    .execute(&CloseRequest::new(TradeRef::out_trade_no(second.clone())))
+                    .await
+                    .unwrap_err();
+                assert!(err.is_api(), "{tag}: {err}");
+                let third = format!("{no}c");
+                let cancelled = c
+                    .execute(&CancelRequest::new(TradeRef::out_trade_no(third)))
+                    .await
+                    .unwrap_or_else(|e| panic!("{tag}: {e}"));
+                assert_eq!(cancelled.retry_flag.as_deref(), Some("N"), "{tag}");
+            }
+            // The day's bill, next day.
+            emu.advance(Duration::from_secs(14 * 3600)).await;
+            let c = client(&emu, emu.app(), Protocol::V2);
+            let url = c.bill_download_url("trade", "2024-05-13").await.unwrap();
+            let zip = c.download(&url).await.unwrap();
+            let mut archive =
+                alipay_bill::BillArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+            let entries = archive.entries().to_vec();
+            let mut table = archive.open(&entries[0]).unwrap();
+            let mut n = 0;
+            while table.read_row().unwrap().is_some() {
+                n += 1;
+            }
+            assert_eq!(n, 4, "two payments and two refunds");
+            assert!(table.check().is_ok());
+            emu.shutdown().await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn the_client_follows_an_alipay_certificate_rotation() {
+        let emu = emulator(true, false).await;
+        let c = client(&emu, emu.app(), Protocol::V2);
+        c.execute(&PrecreateRequest::new("ROT1", Amount::from_fen(100), "x"))
+            .await
+            .unwrap();
+        let before = c.known_alipay_cert_sns();
+        let rotated = emu.control().rotate_alipay_cert().await.unwrap();
+        let new_sn = rotated["alipay_cert_sn"].as_str().unwrap().to_owned();
+        assert!(!before.contains(&new_sn));
+        // The next answer names an unknown SN: the client downloads it, checks it against the
+        // root and verifies with it.
+        c.execute(&PrecreateRequest::new("ROT2", Amount::from_fen(100), "x"))
+            .await
+            .unwrap();
+        assert!(c.known_alipay_cert_sns().contains(&new_sn));
+    }
+
+    #[tokio::test]
+    async fn retries_neither_lose_nor_duplicate_a_refund() {
+        let emu = emulator(false, false).await;
+        let c = client(&emu, emu.app(), Protocol::V2);
+        c.execute(&PrecreateRequest::new("RT1", Amount::from_fen(1000), "x"))
+            .await
+            .unwrap();
+        emu.control().pay("RT1").await.unwrap();
+        let control = emu.control();
+        // The refund happens, the answer is 20000; then the connection drops after the next
+        // attempt; the third attempt sees the refund already made (fund_change N).
+        control
+            .fault(&FaultSpec::unknown_error("alipay.trade.refund").after())
+            .await
+            .unwrap();
+        control
+            .fault(&FaultSpec::drop_connection("alipay.trade.refund").after())
+            .await
+            .unwrap();
+        let refund = RefundRequest::new(TradeRef::out_trade_no("RT1"), Amount::from_fen(300))
+            .out_request_no("RQ1");
+        let r = c.execute(&refund).await.unwrap();
+        assert_eq!(r.fund_change.as_deref(), Some("N"));
+        assert_eq!(r.refund_fee, Some(Amount::from_fen(300)));
+        let trade = control.trade("RT1").await.unwrap();
+        assert_eq!(
+            trade["refunds"].as_array().unwrap().len(),
+            1,
+            "refunded exactly once"
+        );
+        assert_eq!(trade["refund_fee"], "3.00");
+        // Without out_request_no the client does not retry: the 20000 comes back.
+        control
+            .fault(&FaultSpec::unknown_error("alipay.trade.refund"))
+            .await
+            .unwrap();
+        let err = c
+            .execute(&RefundRequest::new(
+                TradeRef::out_trade_no("RT1"),
+                Amount::from_fen(100),
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_api() && err.api().unwrap().is_unknown_outcome(),
+            "{err}"
+        );
+        // Queries are retried through system errors.
+        control
+            .fault(&FaultSpec::system_error("alipay.trade.query").count(2))
+            .await
+            .unwrap();
+        let q = c
+            .execute(&QueryRequest::new(TradeRef::out_trade_no("RT1")))
+            .await
+            .unwrap();
+        assert_eq!(q.trade_status, Some(TradeStatus::TradeSuccess));
+    }
+
+    #[tokio::test]
+    async fn page_pay_forms_and_urls_land_on_the_cashier() {
+        let emu = emulator(false, false).await;
+        let c = client(&emu, emu.app(), Protocol::V2);
+        let hook = Hook::start(&[]).await;
+        let options = RequestOptions::new()
+            .notify_url(hook.url())
+            .return_url("http://merchant.test/return");
+        let form = c
+            .page_pay(
+                &PagePayRequest::new("PP1", Amount::from_fen(5000), "网页"),
+                &options,
+            )
+            .unwrap();
+        // Submit the form as a browser would: the action URL and the hidden inputs.
+        let action = form
+            .split("action=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&");
+        let target = action.trim_start_matches(emu.base_url()).to_owned();
+        let mut body = Vec::new();
+        for input in form.split("<input type=\"hidden\" name=\"").skip(1) {
+            let (name, rest) = input.split_once("\" value=\"").unwrap();
+            let value = rest
+                .split('"')
+                .next()
+                .unwrap()
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            body.push(format!(
+                "{}={}",
+                form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>(),
+                form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>()
+            ));
+        }
+        let r = http(
+            emu.addr(),
+            "POST",
+            &target,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.join("&").as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 302, "{}", r.text());
+        let paid = emu.control().pay("PP1").await.unwrap();
+        let back = paid["return_url"].as_str().unwrap();
+        assert!(back.starts_with("http://merchant.test/return?"));
+        let got = hook.wait_for(1).await;
+        let fields = decode_form(&got[0].1, alipay_sign::Charset::Utf8);
+        assert_eq!(field(&fields, "out_trade_no"), Some("PP1"));
+
+        let url = c
+            .page_pay_url(
+                &PagePayRequest::new("PP2", Amount::from_fen(100), "x"),
+                &RequestOptions::new(),
+            )
+            .unwrap();
+        let r = http(
+            emu.addr(),
+            "GET",
+            url.trim_start_matches(emu.base_url()),
+            &[],
+            b"",
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 302, "{}", r.text());
+        assert_eq!(
+            emu.control().trade("PP2").await.unwrap()["trade_status"],
+            "WAIT_BUYER_PAY"
+        );
+
+        let order = c
+            .app_pay(
+                &alipay::model::trade::AppPayRequest::new("AP1", Amount::from_fen(300), "x"),
+                &RequestOptions::new(),
+            )
+            .unwrap();
+        let result = emu.control().app_pay(&order, true).await.unwrap();
+        assert_eq!(result["resultStatus"], "9000", "{result}");
+        let q = c
+            .execute(&QueryRequest::new(TradeRef::out_trade_no("AP1")))
+            .await
+            .unwrap();
+        assert_eq!(q.trade_status, Some(TradeStatus::TradeSuccess));
+    }
+}
