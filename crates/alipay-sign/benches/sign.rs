@@ -10,7 +10,8 @@
 //!   (`Verifier::verify` with the decoded signature).
 //! * `extract+verify/<backend>` — the full response path over the raw 1 KiB body:
 //!   [`alipay_sign::extract_response`] then `ResponseParts::verify` (base64 decode included).
-//! * `canonicalize/12-params` and `extract/1KiB` — the non-RSA stages alone.
+//! * `canonicalize/12-params`, `extract/1KiB` and `verify_base64/<backend>` (the bare check plus
+//!   base64 decoding of the signature) — the non-RSA stages, to see where overhead goes.
 //!
 //! Backends: `aws-lc-rs` and `rust-crypto`, each compiled only with its feature and pinned with
 //! `RsaSigner::with_backend` / `RsaVerifier::with_backend`. `docs/performance.md` records a run
@@ -86,6 +87,7 @@ struct Fixture {
     response_body: Vec<u8>,
     node_content: Vec<u8>,
     node_signature: Vec<u8>,
+    node_sign_b64: String,
 }
 
 fn fixture() -> Fixture {
@@ -105,6 +107,7 @@ fn fixture() -> Fixture {
         response_body: body.into_bytes(),
         node_content: node.into_bytes(),
         node_signature,
+        node_sign_b64: sign_b64,
     }
 }
 
@@ -162,6 +165,20 @@ fn bench_backend(c: &mut Criterion, fx: &Fixture, backend: Backend) {
                 SignType::Rsa2,
                 black_box(&fx.node_content),
                 black_box(&fx.node_signature),
+            )
+        });
+    });
+    group.finish();
+
+    // Where the full response path spends its time beyond the RSA check: base64 decoding of
+    // `sign` (this group) and the extraction itself (`extract/1KiB`).
+    let mut group = c.benchmark_group("verify_base64");
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            verifier.verify_base64(
+                SignType::Rsa2,
+                black_box(&fx.node_content),
+                black_box(&fx.node_sign_b64),
             )
         });
     });
