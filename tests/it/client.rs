@@ -73,6 +73,8 @@ struct Seen {
     biz: Value,
     headers: http::HeaderMap,
     encrypted: bool,
+    /// Multipart file parts: (part name, file name, bytes).
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
 impl Seen {
@@ -198,6 +200,44 @@ fn pairs(s: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(s).into_owned().collect()
 }
 
+/// One part of a `multipart/form-data` body: (name, file name, content).
+type Part = (String, Option<String>, Vec<u8>);
+
+/// The parts of a `multipart/form-data` body.
+fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
+    let boundary = content_type.strip_prefix("multipart/form-data; boundary=")?;
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut parts = Vec::new();
+    let mut rest = text;
+    loop {
+        let at = rest
+            .windows(delimiter.len())
+            .position(|w| w == delimiter.as_bytes())?;
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            return Some(parts);
+        }
+        rest = rest.strip_prefix(b"\r\n")?;
+        let head_end = rest.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
+        rest = &rest[head_end + 4..];
+        let end = rest
+            .windows(delimiter.len() + 2)
+            .position(|w| w[2..] == *delimiter.as_bytes() && &w[..2] == b"\r\n")?;
+        let content = rest[..end].to_vec();
+        rest = &rest[end + 2..];
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            head.find(&key).map(|i| {
+                let v = &head[i + key.len()..];
+                v[..v.find('"').unwrap_or(v.len())].to_owned()
+            })
+        };
+        parts.push((attr("name")?, attr("filename"), content));
+    }
+}
+
 fn node_name(method: &str) -> String {
     format!("{}_response", method.replace('.', "_"))
 }
@@ -231,7 +271,25 @@ async fn handle_v2(
     body: &[u8],
 ) -> http::Response<Full<Bytes>> {
     let query = pairs(parts.uri.query().unwrap_or_default().as_bytes());
-    let form = pairs(body);
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    let form = match multipart(content_type, body) {
+        Some(all) => {
+            let mut text = Vec::new();
+            for (name, file_name, content) in all {
+                match file_name {
+                    Some(f) => files.push((name, f, content)),
+                    None => text.push((name, String::from_utf8(content).unwrap())),
+                }
+            }
+            text
+        }
+        None => pairs(body),
+    };
     let all: Vec<(String, String)> = query.iter().chain(form.iter()).cloned().collect();
     let get = |k: &str| {
         all.iter()
@@ -262,6 +320,7 @@ async fn handle_v2(
         biz: serde_json::from_str(&biz_text).unwrap_or(Value::Null),
         headers: parts.headers.clone(),
         encrypted,
+        files,
     };
     let reply = if !sign_ok {
         Reply::Node(
@@ -376,7 +435,21 @@ async fn handle_v3(
             .to_owned()
     };
     let authorization = header("authorization");
-    let body_text = String::from_utf8_lossy(body).into_owned();
+    let mut files = Vec::new();
+    let body_text = match multipart(&header("content-type"), body) {
+        Some(all) => {
+            let mut data = String::new();
+            for (name, file_name, content) in all {
+                match file_name {
+                    Some(f) => files.push((name, f, content)),
+                    None if name == "data" => data = String::from_utf8(content).unwrap(),
+                    None => panic!("unexpected v3 text part {name}"),
+                }
+            }
+            data
+        }
+        None => String::from_utf8_lossy(body).into_owned(),
+    };
     let token = parts
         .headers
         .get("alipay-app-auth-token")
@@ -416,6 +489,7 @@ async fn handle_v3(
         biz: serde_json::from_str(&plain).unwrap_or(Value::Null),
         headers: parts.headers.clone(),
         encrypted,
+        files,
     };
     let mut reply = if sign_ok {
         let n = st.calls.fetch_add(1, Ordering::SeqCst);
@@ -672,7 +746,7 @@ async fn v2_business_failure_is_a_verified_api_error_with_sub_code() {
     assert!(!api.is_retryable());
     assert_eq!(
         api.to_json(),
-        json!({"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在","trace_id":"v2trace"})
+        json!({"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"})
     );
     assert_eq!(gw.calls(), 1, "a business failure is not retried");
 }
@@ -1000,7 +1074,7 @@ async fn v3_success_and_4xx() {
     assert!(api.is_verified());
     assert_eq!(
         api.to_json(),
-        json!({"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在","http_status":404,"trace_id":"0b8e2a5c17000000000000001"})
+        json!({"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在","http_status":404})
     );
 
     let err = client
@@ -1056,6 +1130,131 @@ async fn v3_aes_and_cert_mode() {
     assert_eq!(
         s.headers["alipay-root-cert-sn"],
         alipay::sign::root_cert_sn(ROOT_BUNDLE).unwrap().as_str()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads and the barcode flow
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn multipart_uploads_v2_and_v3() {
+    let gw = Gateway::start(None, |s, _| {
+        let answer = json!({"code":"10000","msg":"Success","image_id":"img1","image_url":"http://127.0.0.1/i.png"});
+        if s.op.starts_with("/v3/") { Reply::V3(200, answer, true) } else { Reply::Node(answer) }
+    })
+    .await;
+    let client = builder(&gw).aes_key(AES_B64).build().unwrap();
+    let mut upload = alipay::model::offline::MaterialImageUploadRequest::default();
+    upload.image_type = Some("png".into());
+    upload.image_name = Some("商品 1".into());
+    upload.image_content = Some(alipay::model::FileContent::new(
+        "a.png",
+        vec![0x89, b'P', b'N', b'G', 0, 13],
+    ));
+
+    // v2: text fields are signed parameters (the gateway verified them); the file is not signed.
+    let done = client.execute(&upload).await.unwrap();
+    assert_eq!(done.image_id.as_deref(), Some("img1"));
+    let s = &gw.seen()[0];
+    assert!(
+        s.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=")
+    );
+    assert_eq!(
+        s.form,
+        vec![
+            ("image_name".to_owned(), "商品 1".to_owned()),
+            ("image_type".to_owned(), "png".to_owned())
+        ]
+    );
+    assert_eq!(
+        s.files,
+        vec![(
+            "image_content".to_owned(),
+            "a.png".to_owned(),
+            vec![0x89, b'P', b'N', b'G', 0, 13]
+        )]
+    );
+    assert_eq!(s.param("encrypt_type"), None, "uploads are never encrypted");
+
+    // v3: the `data` part is the signed body.
+    let done = client
+        .execute_with(&upload, &RequestOptions::new().protocol(Protocol::V3))
+        .await
+        .unwrap();
+    assert_eq!(done.image_url.as_deref(), Some("http://127.0.0.1/i.png"));
+    let s = &gw.seen()[1];
+    assert_eq!(s.target, "/v3/alipay/offline/material/image/upload");
+    assert_eq!(s.biz, json!({"image_name":"商品 1","image_type":"png"}));
+    assert_eq!(s.files.len(), 1);
+
+    let err = client
+        .execute_with(&upload, &RequestOptions::new().encrypt(true))
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+}
+
+#[tokio::test]
+async fn barcode_flow_pays_polls_and_cancels() {
+    let polls = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+    let p = polls.clone();
+    let gw = Gateway::start(None, move |s, _| {
+        let no = s.biz["out_trade_no"].as_str().unwrap_or_default().to_owned();
+        let mut polls = p.lock().unwrap();
+        let count = polls.entry(format!("{}:{no}", s.op)).or_insert(0);
+        *count += 1;
+        let count = *count;
+        match (s.op.as_str(), no.as_str()) {
+            ("alipay.trade.pay", "B3") => Reply::Node(json!({"code":"40004","msg":"Business Failed","sub_code":"ACQ.PAYMENT_AUTH_CODE_INVALID","sub_msg":"支付失败，获取顾客账户信息失败"})),
+            ("alipay.trade.pay", _) => Reply::Node(json!({"code":"10003","msg":"Order success pay inprocess","trade_no":"2026X","out_trade_no":no})),
+            ("alipay.trade.query", "B1") if count >= 2 => Reply::Node(json!({"code":"10000","msg":"Success","trade_no":"2026X","out_trade_no":"B1","trade_status":"TRADE_SUCCESS"})),
+            ("alipay.trade.query", _) => Reply::Node(json!({"code":"10000","msg":"Success","trade_no":"2026X","out_trade_no":no,"trade_status":"WAIT_BUYER_PAY"})),
+            ("alipay.trade.cancel", _) if count == 1 => Reply::Node(json!({"code":"10000","msg":"Success","out_trade_no":no,"retry_flag":"Y"})),
+            ("alipay.trade.cancel", _) => Reply::Node(json!({"code":"10000","msg":"Success","out_trade_no":no,"retry_flag":"N","action":"close"})),
+            _ => Reply::Node(json!({"code":"40004","msg":"Business Failed","sub_code":"ACQ.INVALID_PARAMETER"})),
+        }
+    })
+    .await;
+    let client = builder(&gw).build().unwrap();
+    let flow = alipay::BarcodeFlow::default()
+        .polling(Duration::from_millis(10), Duration::from_millis(300))
+        .cancelling(3, Duration::from_millis(5));
+    let pay = |no: &str| {
+        alipay::model::trade::PayRequest::new(no, Amount::from_fen(100), "x", "281234567890123456")
+    };
+
+    let outcome = client.pay_barcode(&pay("B1"), &flow).await.unwrap();
+    assert_eq!(
+        outcome,
+        alipay::BarcodeOutcome::Paid {
+            trade_no: Some("2026X".into())
+        }
+    );
+
+    let outcome = client.pay_barcode(&pay("B3"), &flow).await.unwrap();
+    let alipay::BarcodeOutcome::Failed(api) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(api.sub_code(), Some("ACQ.PAYMENT_AUTH_CODE_INVALID"));
+
+    let flow = flow.polling(Duration::from_millis(10), Duration::from_millis(40));
+    let outcome = client.pay_barcode(&pay("B2"), &flow).await.unwrap();
+    assert_eq!(
+        outcome,
+        alipay::BarcodeOutcome::Cancelled {
+            action: Some("close".into())
+        }
+    );
+    let polls = polls.lock().unwrap();
+    assert_eq!(polls["alipay.trade.pay:B2"], 1, "pay is never resent");
+    assert!(polls["alipay.trade.query:B2"] >= 1);
+    assert_eq!(
+        polls["alipay.trade.cancel:B2"], 2,
+        "cancel repeated while retry_flag=Y"
     );
 }
 

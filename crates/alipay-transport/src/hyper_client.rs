@@ -401,3 +401,216 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod loopback_tests {
+    //! Against servers on 127.0.0.1: an origin (hyper) and a CONNECT proxy (tokio).
+
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt as _, Full};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use crate::{HttpTransport, HyperTransport};
+
+    /// An origin: `/echo` returns the method, the query and the body; `/slow` waits 2 s;
+    /// `/big` returns 100 kB.
+    async fn origin() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        |req: http::Request<hyper::body::Incoming>| async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let out = match parts.uri.path() {
+                                "/slow" => {
+                                    tokio::time::sleep(Duration::from_secs(2)).await;
+                                    Bytes::from_static(b"late")
+                                }
+                                "/big" => Bytes::from(vec![b'x'; 100_000]),
+                                _ => Bytes::from(format!(
+                                    "{} {} {}",
+                                    parts.method,
+                                    parts.uri.query().unwrap_or_default(),
+                                    String::from_utf8_lossy(&body)
+                                )),
+                            };
+                            Ok::<_, Infallible>(
+                                http::Response::builder()
+                                    .status(201)
+                                    .header("x-test", "1")
+                                    .body(Full::new(out))
+                                    .unwrap(),
+                            )
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// A CONNECT proxy that requires `Proxy-Authorization: Basic dTpw` (`u:p`) and counts tunnels.
+    async fn proxy() -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let count = tunnels.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        if client.read_exact(&mut byte).await.is_err() {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let target = head
+                        .strip_prefix("CONNECT ")
+                        .and_then(|r| r.split(' ').next())
+                        .unwrap_or_default()
+                        .to_owned();
+                    if !head
+                        .to_ascii_lowercase()
+                        .contains("proxy-authorization: basic dtpw")
+                    {
+                        let _ = client
+                            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        (addr, tunnels)
+    }
+
+    fn post(url: String, body: &'static str) -> http::Request<Bytes> {
+        http::Request::post(url)
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn round_trip_status_headers_and_body() {
+        let addr = origin().await;
+        let t = HyperTransport::new().unwrap();
+        let r = t
+            .send(post(format!("http://{addr}/echo?a=1"), "b=2"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.headers()["x-test"], "1");
+        assert_eq!(r.body().as_ref(), b"POST a=1 b=2");
+        // The pooled connection is reused for a second request.
+        let r = t
+            .send(post(format!("http://{addr}/echo"), ""))
+            .await
+            .unwrap();
+        assert_eq!(r.body().as_ref(), b"POST  ");
+    }
+
+    #[tokio::test]
+    async fn total_timeout_connect_failure_size_limit_and_bad_uri() {
+        let addr = origin().await;
+        let t = HyperTransport::builder()
+            .timeout(Duration::from_millis(200))
+            .max_response_bytes(1000)
+            .build()
+            .unwrap();
+        let err = t
+            .send(post(format!("http://{addr}/slow"), ""))
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout() && !err.is_connect(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("no complete response to POST http://{addr}/slow within 200 ms")
+        );
+        let err = t
+            .send(post(format!("http://{addr}/big"), ""))
+            .await
+            .unwrap_err();
+        assert!(err.is_too_large(), "{err:?}");
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let err = t
+            .send(post(format!("http://{closed_addr}/"), ""))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_connect() && err.is_not_sent() && !err.is_timeout(),
+            "{err:?}"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+
+        let err = t.send(post("/relative".to_owned(), "")).await.unwrap_err();
+        assert!(err.is_invalid_request());
+    }
+
+    #[tokio::test]
+    async fn requests_go_through_the_connect_proxy() {
+        let origin = origin().await;
+        let (proxy, tunnels) = proxy().await;
+        let t = HyperTransport::builder()
+            .proxy(format!("http://u:p@{proxy}"))
+            .build()
+            .unwrap();
+        assert!(format!("{t:?}").contains(&format!("http://{proxy}")));
+        assert!(!format!("{t:?}").contains("u:p"));
+        let r = t
+            .send(post(format!("http://{origin}/echo?via=proxy"), "x"))
+            .await
+            .unwrap();
+        assert_eq!(r.body().as_ref(), b"POST via=proxy x");
+        assert_eq!(tunnels.load(Ordering::SeqCst), 1);
+
+        // Wrong credentials: the tunnel is refused, which is a connect error.
+        let t = HyperTransport::builder()
+            .proxy(format!("http://u:wrong@{proxy}"))
+            .build()
+            .unwrap();
+        let err = t
+            .send(post(format!("http://{origin}/echo"), ""))
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        assert_eq!(tunnels.load(Ordering::SeqCst), 1);
+    }
+}

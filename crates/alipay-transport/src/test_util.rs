@@ -343,8 +343,7 @@ impl ReplayTransport {
         self
     }
 
-    /// Adds an exchange answered with a transport error (a connect failure when `connect`,
-    /// else a timeout), once.
+    /// Adds an exchange answered with a transport timeout error carrying `message`, once.
     #[must_use]
     pub fn failure(self, matcher: RequestMatcher, message: impl Into<String>) -> Self {
         lock(&self.exchanges).push(Exchange {

@@ -376,4 +376,63 @@ impl Client {
             .collect();
         Ok((params, signed.content))
     }
+
+    /// `alipay.data.dataservice.bill.downloadurl.query`: the URL of the bill of `bill_type`
+    /// (`trade`, `signcustomer`) for `bill_date` (`yyyy-MM-dd` or `yyyy-MM`), over the client's
+    /// protocol. The URL is short-lived; fetch it with [`download`](Self::download).
+    pub async fn bill_download_url(
+        &self,
+        bill_type: &str,
+        bill_date: &str,
+    ) -> Result<String, Error> {
+        const METHOD: &str = "alipay.data.dataservice.bill.downloadurl.query";
+        let answer = match self.inner.protocol {
+            Protocol::V2 => {
+                let biz = serde_json::json!({ "bill_type": bill_type, "bill_date": bill_date });
+                self.call(METHOD, &biz).await?
+            }
+            Protocol::V3 => {
+                let query = [
+                    ("bill_type".to_owned(), bill_type.to_owned()),
+                    ("bill_date".to_owned(), bill_date.to_owned()),
+                ];
+                self.call_v3(
+                    "GET",
+                    "/v3/alipay/data/dataservice/bill/downloadurl/query",
+                    &query,
+                    None,
+                    &RequestOptions::new(),
+                )
+                .await?
+            }
+        };
+        answer
+            .get("bill_download_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::decode(
+                    Some("bill_download_url".to_owned()),
+                    format!("the {METHOD} answer has no bill_download_url"),
+                )
+            })
+    }
+
+    /// Fetches a URL with `GET` through the client's transport (bill files). Anything but
+    /// `200` is an error with [`Error::http_status`].
+    pub async fn download(&self, url: &str) -> Result<Bytes, Error> {
+        let request = http::Request::get(url)
+            .header(http::header::USER_AGENT, crate::USER_AGENT)
+            .body(Bytes::new())
+            .map_err(|e| Error::request("the download URL is not usable").with_source(e))?;
+        let response = self.send(request).await?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(Error::status(
+                status,
+                format!("the download answered HTTP {status}"),
+            ));
+        }
+        Ok(response.into_body())
+    }
 }

@@ -167,7 +167,8 @@ impl ApiError {
     }
 
     /// The error as the CLI prints it: v2 `{code, msg, sub_code, sub_msg}`, v3
-    /// `{code, message, http_status}` (plus `trace_id` when known).
+    /// `{code, message, http_status}` — exactly the fields of CLI.md; the trace id is in
+    /// [`trace_id`](Self::trace_id).
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         m.insert("code".into(), self.code.clone().into());
@@ -187,9 +188,6 @@ impl ApiError {
                     m.insert("http_status".into(), s.into());
                 }
             }
-        }
-        if let Some(t) = &self.trace_id {
-            m.insert("trace_id".into(), t.clone().into());
         }
         serde_json::Value::Object(m)
     }
@@ -434,7 +432,7 @@ mod tests {
         assert!(api.is_retryable());
         assert_eq!(
             api.to_json(),
-            serde_json::json!({"code":"ACQ.SYSTEM_ERROR","message":"busy","http_status":500,"trace_id":"t1"})
+            serde_json::json!({"code":"ACQ.SYSTEM_ERROR","message":"busy","http_status":500})
         );
         let e = Error::from_api(api);
         assert!(e.is_api());
