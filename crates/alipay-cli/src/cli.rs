@@ -57,6 +57,8 @@ pub(crate) enum Command {
     Bill(BillCmd),
     /// A local Alipay gateway for tests and demos (alipay-emulator), until interrupted.
     Emulator(crate::cmd::emulator::EmulatorArgs),
+    /// The end-to-end checkout demo against an embedded emulator, one printed step at a time.
+    Demo(crate::cmd::demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]

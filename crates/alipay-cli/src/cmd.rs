@@ -3,6 +3,7 @@
 mod aes;
 mod bill;
 mod cert;
+pub(crate) mod demo;
 pub(crate) mod emulator;
 mod keys;
 mod notify;
@@ -42,5 +43,6 @@ pub(crate) fn dispatch(command: Command) -> Result<Report, CliError> {
             check,
         }) => bill::parse(&file, format, check),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }

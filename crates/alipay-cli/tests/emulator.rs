@@ -125,3 +125,27 @@ fn a_bad_time_scale_is_a_usage_error() {
         "error: cannot start the emulator: time scale \"fast\" is not a decimal number ≥ 0 with at most 6 decimals\n"
     );
 }
+
+#[test]
+fn the_demo_runs_every_step() {
+    let out = Command::new(env!("CARGO_BIN_EXE_alipay"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for step in 1..=11 {
+        assert!(
+            stdout.contains(&format!("\n{step}. ")) || stdout.starts_with("1. "),
+            "step {step}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("Notification received and verified"));
+    assert!(stdout.contains("net received 78.88; footer totals match the rows"));
+    assert!(stdout.ends_with("Done.\n"));
+}

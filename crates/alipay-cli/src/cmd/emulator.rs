@@ -61,6 +61,7 @@ async fn serve(args: &EmulatorArgs) -> Result<Report, CliError> {
         .start()
         .await
         .map_err(|e| CliError::new(format!("cannot start the emulator: {}", describe(&e))))?;
+    let stop = Stop::install();
     let files = emulator
         .app()
         .write_files(&dir)
@@ -92,7 +93,7 @@ async fn serve(args: &EmulatorArgs) -> Result<Report, CliError> {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
-    wait_for_stop().await;
+    stop.wait().await;
     let result = emulator.shutdown().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
@@ -101,25 +102,39 @@ async fn serve(args: &EmulatorArgs) -> Result<Report, CliError> {
     Ok(Report::bytes(Vec::new()))
 }
 
-/// Waits for Ctrl-C (or SIGTERM on Unix).
-async fn wait_for_stop() {
+/// SIGINT and SIGTERM, listened to from before the JSON line is printed, so a caller that
+/// stops the emulator as soon as it reads the line never hits the default handler.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Stop { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            Stop {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for Ctrl-C (or SIGTERM on Unix).
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
