@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod codegen;
+mod release;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 Ok(())
             }
         }
+        "release" => release::run(rest),
         "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
