@@ -2519,3 +2519,103 @@ mod facade {
         assert_eq!(q.trade_status, Some(TradeStatus::TradeSuccess));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The official Node SDK as a client (tests/interop/emulator_node.mjs)
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `tests/interop/emulator_node.mjs` against a fresh emulator: the Node SDK's `exec` with
+/// `validateSign`, `curl` (v3), `pageExec` GET and `checkNotifySign`, in both key modes. Without
+/// the SDK (tests/interop/setup.sh) it prints that it was not run, unless `REQUIRE_INTEROP=1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_sdk_interop_against_the_emulator() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let install = std::env::var_os("INTEROP_NODE_DIR").map_or_else(
+        || repo.join(".cache").join("interop-node"),
+        std::path::PathBuf::from,
+    );
+    let node_ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let sdk_ok = install
+        .join("node_modules/alipay-sdk/package.json")
+        .is_file();
+    if !node_ok || !sdk_ok {
+        let msg = "emulator interop: Node or alipay-sdk not installed (run tests/interop/setup.sh); not run";
+        assert!(
+            std::env::var("REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "{msg}"
+        );
+        crate::support::report(msg);
+        return;
+    }
+    let emu = Emulator::builder().start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("alipay-emulator-node-{}", std::process::id()));
+    let files = emu.app().write_files(&dir).unwrap();
+    let config = json!({
+        "gateway": emu.gateway_url(),
+        "v3": emu.v3_url(),
+        "control": emu.control_url(),
+        "app_id": emu.app().app_id,
+        "app_private_key": files.app_private_key.unwrap(),
+        "alipay_public_key": files.alipay_public_key,
+    });
+    let config_path = dir.join("config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let script = repo.join("tests/interop/emulator_node.mjs");
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("node")
+            .arg(script)
+            .arg(install)
+            .arg(&config_path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Bounded: the script finishes in about a second.
+        for _ in 0..1200 {
+            if child.try_wait().unwrap().is_some() {
+                return child.wait_with_output().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        panic!("emulator_node.mjs did not finish within 120 s");
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    let names: Vec<&str> = result["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "exec precreate (validateSign)",
+        "exec query (validateSign)",
+        "exec refund (validateSign)",
+        "exec close (validateSign)",
+        "curl v3 query (verified)",
+        "pageExec GET URL accepted",
+        "checkNotifySign TRADE_SUCCESS",
+        "checkNotifySign TRADE_SUCCESS NR1",
+        "certificate mode exec query (validateSign)",
+        "certificate mode curl v3 query (alipay-sn checked)",
+    ] {
+        assert!(names.contains(&want), "missing check {want}: {names:?}");
+    }
+    crate::support::report(&format!(
+        "emulator interop: {} Node SDK checks passed",
+        names.len()
+    ));
+}
