@@ -2619,3 +2619,123 @@ async fn node_sdk_interop_against_the_emulator() {
         names.len()
     ));
 }
+
+#[tokio::test]
+async fn hostile_input_gets_an_answer_not_a_crash() {
+    let emu = emulator().await;
+    let app = Caller::new(&emu, emu.app());
+    let form = "application/x-www-form-urlencoded";
+    // Bytes that are not UTF-8 in a UTF-8 request.
+    let body = format!(
+        "app_id={}&method=alipay.trade.query&charset=utf-8&sign_type=RSA2&biz_content=%FF%FE",
+        app.app_id
+    );
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/gateway.do",
+        &[("Content-Type", form)],
+        body.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.verify("alipay.trade.query", &r)["sub_code"],
+        "isv.invalid-charset"
+    );
+    // An unknown charset.
+    let body = format!(
+        "app_id={}&method=alipay.trade.query&charset=latin1",
+        app.app_id
+    );
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/gateway.do",
+        &[("Content-Type", form)],
+        body.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert!(r.text().contains("isv.invalid-charset"), "{}", r.text());
+    // Broken escapes, empty pairs, a body with no '='.
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/gateway.do",
+        &[("Content-Type", form)],
+        b"%zz&&=&method",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        r#"{"error_response":{"code":"40001","msg":"Missing Required Arguments","sub_code":"isv.missing-method","sub_msg":"缺少方法名参数"}}"#
+    );
+    // biz_content that is not a JSON object, and odd timeouts.
+    for biz in [
+        "[1,2]",
+        "{",
+        "\"x\"",
+        r#"{"out_trade_no":"H1","total_amount":"1","subject":"x","timeout_express":"1中"}"#,
+    ] {
+        let p = app.params("alipay.trade.precreate", Some(biz), &[], false);
+        let node = app.verify("alipay.trade.precreate", &app.post(&p).await);
+        assert_eq!(node["sub_code"], "ACQ.INVALID_PARAMETER", "{biz}");
+    }
+    // Too large a body.
+    let big = vec![b'a'; 5 * 1024 * 1024];
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/gateway.do",
+        &[("Content-Type", form)],
+        &big,
+    )
+    .await;
+    assert!(r.map_or(true, |r| r.status == 413));
+    // Unknown paths and control routes.
+    let r = http(emu.addr(), "GET", "/nowhere", &[], b"").await.unwrap();
+    assert_eq!(r.status, 404);
+    let r = http(emu.addr(), "DELETE", "/control/trades", &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/control/faults",
+        &[("Content-Type", "application/json")],
+        b"{not json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 400);
+    let r = http(
+        emu.addr(),
+        "GET",
+        "/v3/alipay/trade/query",
+        &[("Authorization", "ALIPAY-SHA256withRSA garbage")],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 404, "GET is not a route for query");
+    let r = http(
+        emu.addr(),
+        "POST",
+        "/v3/alipay/trade/query",
+        &[("Authorization", "ALIPAY-SHA256withRSA garbage")],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 401);
+    // Still serving.
+    assert_eq!(
+        app.call("alipay.trade.query", &json!({"out_trade_no":"H1"}))
+            .await["sub_code"],
+        "ACQ.TRADE_NOT_EXIST"
+    );
+}

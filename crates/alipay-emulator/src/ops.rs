@@ -202,7 +202,10 @@ pub(crate) fn parse_timeout_express(text: &str, now: i64) -> Option<i64> {
         let tomorrow = crate::clock::date_of(now).tomorrow().ok()?;
         return Some(crate::clock::start_of_day_ms(tomorrow));
     }
-    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    let unit = text.chars().last()?;
+    let digits = text.get(..text.len() - unit.len_utf8())?;
+    let unit = unit.to_string();
+    let unit = unit.as_str();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 6 {
         return None;
     }
@@ -1489,7 +1492,9 @@ mod tests {
                 .as_deref(),
             Some("2024-05-14 00:00:00")
         );
-        for bad in ["0m", "16d", "1.5h", "h", "10s", "", "-5m", "1c2"] {
+        for bad in [
+            "0m", "16d", "1.5h", "h", "10s", "", "-5m", "1c2", "1中", "中",
+        ] {
             assert_eq!(parse_timeout_express(bad, now), None, "{bad}");
         }
     }
