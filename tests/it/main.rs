@@ -4,6 +4,7 @@
 mod bill;
 mod client;
 mod conformance;
-mod notify;
+mod emulator;
 mod interop;
+mod notify;
 mod support;
