@@ -723,6 +723,17 @@ fn fails_closed() {
             .unwrap_err()
             .is_invalid_signature()
     );
+    // Not base64 at all: still an invalid signature, with the content that would have been checked.
+    let mut not_base64 = unsigned.clone();
+    not_base64.extend_from_slice(b"&sign=%21%21%21%21");
+    let err = verifier.verify(&not_base64, None).unwrap_err();
+    assert!(err.is_invalid_signature(), "{err}");
+    assert_eq!(err.rule(), Some(NotifyRule::V1));
+    assert!(
+        err.checked_content()
+            .unwrap()
+            .starts_with("app_id=2021000000000000&buyer_id=")
+    );
     let mut sm2 = unsigned.clone();
     sm2.extend_from_slice(b"&sign_type=SM2&sign=abcd");
     let err = verifier.verify(&sm2, None).unwrap_err();

@@ -1,12 +1,16 @@
 #!/usr/bin/env sh
-# Notifications verified per second (aws-lc-rs) against `openssl speed -seconds 3 rsa2048`
-# verify/s, measured in the same run on the same machine. Prints both and the ratio.
+# Notifications verified per second (parse + rule + RSA2 verify, aws-lc-rs) against
+# `openssl speed -seconds 3 rsa2048` verify/s, measured in the same run on the same machine.
+#
+# `openssl speed` counts user CPU time, so the benchmark also reports CPU-time rates
+# (NOTIFY_BENCH_CPU=1); the ratio is computed from those, which stays meaningful on a shared,
+# busy machine. criterion's wall-clock figures are printed as well.
 # Usage (from the workspace root): sh crates/alipay-notify/benches/compare_openssl.sh
 set -eu
-out=$(cargo bench -p alipay-notify --bench verify -- --output-format bencher 'notify/' 2>/dev/null)
-echo "$out" | grep '^test '
+out=$(NOTIFY_BENCH_CPU=1 cargo bench -p alipay-notify --bench verify -- --output-format bencher 'notify/' 2>/dev/null)
 ssl=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $NF}')
-echo "openssl speed rsa2048 verify/s: $ssl"
-echo "$out" | awk -v ssl="$ssl" '/^test notify\/verify_utf8_aws_lc / {
-    ns = $5; gsub(",", "", ns); per_s = 1e9 / ns;
-    printf "notifications verified/s (UTF-8, aws-lc-rs): %.0f\nratio to openssl rsa2048 verify/s: %.1f%%\n", per_s, 100 * per_s / ssl }'
+echo "$out" | grep -E '^(test|cpu-time) '
+echo "openssl speed -seconds 3 rsa2048: $ssl verify/s (CPU time)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$out" | awk -v ssl="$ssl" '/^cpu-time notify\/verify_/ {
+    rate = $3; printf "%s %.0f notifications per CPU-second = %.1f%% of openssl rsa2048 verify/s\n", $2, rate, 100 * rate / ssl }'

@@ -1,7 +1,6 @@
 //! The raw form body: split without decoding, find the signed `charset`, then percent-decode every
 //! field to bytes and decode those bytes from that charset.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use alipay_sign::Charset;
@@ -41,36 +40,42 @@ impl fmt::Display for CharsetSource {
     }
 }
 
-/// The percent-decoded bytes of a key and its value.
-type RawPair = (Box<[u8]>, Box<[u8]>);
+/// A range of bytes in one of the buffers of a [`Form`].
+type Span = std::ops::Range<usize>;
 
-/// One decoded field.
+/// One decoded field: where its text (and, for charsets other than UTF-8, its bytes) are, and
+/// where it was in the body.
 #[derive(Clone, PartialEq, Eq)]
 struct Field {
-    key: String,
-    value: String,
-    /// The percent-decoded bytes of the key and value when the charset is not UTF-8 (for UTF-8
-    /// they are the bytes of `key` / `value`): the exact bytes Alipay signed.
-    raw: Option<RawPair>,
-    /// Byte offset of the field in the body.
+    /// The key in `Form::text`.
+    key: Span,
+    /// The value in `Form::text`.
+    value: Span,
+    /// The percent-decoded key bytes in `Form::raw` (charsets other than UTF-8).
+    raw_key: Span,
+    /// The percent-decoded value bytes in `Form::raw` (charsets other than UTF-8).
+    raw_value: Span,
+    /// Byte offset of the field (its key) in the body.
     offset: usize,
+    /// Byte offset of its value in the body.
+    value_offset: usize,
+    /// Byte offset just past its value in the body.
+    end: usize,
+    /// The first 8 bytes of the key text, big-endian, zero-padded: orders most keys with one
+    /// integer comparison.
+    prefix: u64,
 }
 
-impl Field {
-    fn key_bytes(&self) -> &[u8] {
-        match &self.raw {
-            Some((k, _)) => k,
-            None => self.key.as_bytes(),
-        }
-    }
-
-    fn value_bytes(&self) -> &[u8] {
-        match &self.raw {
-            Some((_, v)) => v,
-            None => self.value.as_bytes(),
-        }
-    }
-}
+const FIELD_NONE: Field = Field {
+    key: 0..0,
+    value: 0..0,
+    raw_key: 0..0,
+    raw_value: 0..0,
+    offset: 0,
+    value_offset: 0,
+    end: 0,
+    prefix: 0,
+};
 
 /// A notification body, decoded: every field once, as text in the notification's charset.
 ///
@@ -92,18 +97,18 @@ impl Field {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Form {
+    /// Every decoded key and value, one after the other.
+    text: String,
+    /// For charsets other than UTF-8: every percent-decoded key and value, as received (what
+    /// Alipay signed). Empty for UTF-8, where those bytes are `text`.
+    raw: Vec<u8>,
     fields: Vec<Field>,
     /// Indices of `fields` sorted by key bytes (the canonical order).
     order: Vec<usize>,
+    /// Indices of `sign`, `sign_type` and `alipay_cert_sn` (`usize::MAX` when absent).
+    protocol: [usize; 3],
     charset: Charset,
     charset_source: CharsetSource,
-}
-
-struct RawField<'a> {
-    key: &'a [u8],
-    value: &'a [u8],
-    offset: usize,
-    value_offset: usize,
 }
 
 impl Form {
@@ -121,84 +126,240 @@ impl Form {
             Some(ct) if !ct.is_empty() => check_content_type(ct)?,
             _ => None,
         };
-        let raw = split(body)?;
 
-        let (charset, charset_source) = match find_charset(&raw)? {
-            Some(c) => (c, CharsetSource::Field),
-            None => match header_charset {
-                Some(label) => (
-                    charset_from_label(label).map_err(|e| e.in_field("Content-Type"))?,
-                    CharsetSource::ContentType,
-                ),
-                None => (Charset::Utf8, CharsetSource::Default),
-            },
+        // One pass: split on `&` and the first `=` while still encoded (so a decoded `&` or
+        // `=` can never split anything), and percent-decode every key and value into one buffer.
+        let mut bytes = Vec::with_capacity(body.len());
+        let mut fields = Vec::with_capacity(32);
+        let mut scan = Scan {
+            field_start: 0,
+            bytes_start: 0,
+            key: None,
+        };
+        let mut i = 0;
+        loop {
+            let rest = body.get(i..).unwrap_or_default();
+            let run = rest
+                .iter()
+                .position(|&b| SPECIAL[usize::from(b)])
+                .unwrap_or(rest.len());
+            bytes.extend_from_slice(rest.get(..run).unwrap_or_default());
+            i += run;
+            match body.get(i) {
+                None => {
+                    scan.finish(body, i, &bytes, &mut fields)?;
+                    break;
+                }
+                Some(b'&') => {
+                    scan.finish(body, i, &bytes, &mut fields)?;
+                    i += 1;
+                    scan = Scan {
+                        field_start: i,
+                        bytes_start: bytes.len(),
+                        key: None,
+                    };
+                }
+                Some(b'=') if scan.key.is_none() => {
+                    scan.key = Some(scan.key_ending_at(i, bytes.len())?);
+                    i += 1;
+                }
+                Some(b'+') => {
+                    bytes.push(b' ');
+                    i += 1;
+                }
+                Some(b'%') => {
+                    let hi = body.get(i + 1).copied().and_then(hex_value);
+                    let lo = body.get(i + 2).copied().and_then(hex_value);
+                    let (Some(hi), Some(lo)) = (hi, lo) else {
+                        let field = scan
+                            .key
+                            .as_ref()
+                            .and_then(|(k, _)| bytes.get(k.clone()))
+                            .map(|k| String::from_utf8_lossy(k).into_owned());
+                        return Err(escape_error(body, i, field));
+                    };
+                    bytes.push(hi << 4 | lo);
+                    i += 3;
+                }
+                // A second `=` belongs to the value.
+                Some(&other) => {
+                    bytes.push(other);
+                    i += 1;
+                }
+            }
+        }
+
+        // The signed `charset` field decides how those bytes become text.
+        let charset_field = fields
+            .iter()
+            .find(|f| bytes.get(f.raw_key.clone()) == Some(b"charset".as_slice()));
+        let (charset, charset_source) = match (charset_field, header_charset) {
+            (Some(f), _) => {
+                let label = bytes.get(f.raw_value.clone()).unwrap_or_default();
+                let label = std::str::from_utf8(label).unwrap_or("\u{fffd}");
+                let charset = charset_from_label(label)
+                    .map_err(|e| e.at(f.value_offset).in_field("charset"))?;
+                (charset, CharsetSource::Field)
+            }
+            (None, Some(label)) => (
+                charset_from_label(label).map_err(|e| e.in_field("Content-Type"))?,
+                CharsetSource::ContentType,
+            ),
+            (None, None) => (Charset::Utf8, CharsetSource::Default),
         };
 
-        let mut fields = Vec::with_capacity(raw.len());
-        for f in &raw {
-            let key_bytes = percent_decode(f.key);
-            let key = decode_text(&key_bytes, f.key, f.offset, charset, None)?;
-            if key.is_empty() {
-                return Err(Error::new(
-                    Kind::Malformed,
-                    format!("empty field name at byte {}", f.offset),
-                )
-                .at(f.offset));
+        let (text, raw) = if charset == Charset::Utf8 {
+            // Validate everything at once; the decoded bytes become the text without a copy.
+            match String::from_utf8(bytes) {
+                Ok(text) => (text, Vec::new()),
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    return Err(locate_charset_error(
+                        body,
+                        &fields,
+                        e.as_bytes(),
+                        at,
+                        charset,
+                    ));
+                }
             }
-            let value_bytes = percent_decode(f.value);
-            let value = decode_text(&value_bytes, f.value, f.value_offset, charset, Some(&key))?;
-            let raw = if charset == Charset::Utf8 {
-                None
-            } else {
-                Some((
-                    key_bytes.into_owned().into_boxed_slice(),
-                    value_bytes.into_owned().into_boxed_slice(),
-                ))
-            };
-            fields.push(Field {
-                key,
-                value,
-                raw,
-                offset: f.offset,
-            });
-        }
-
-        let mut order: Vec<usize> = (0..fields.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            fields[a]
-                .key
-                .as_bytes()
-                .cmp(fields[b].key.as_bytes())
-                .then(fields[a].offset.cmp(&fields[b].offset))
-        });
-        for pair in order.windows(2) {
-            if let [a, b] = *pair
-                && fields[a].key == fields[b].key
-            {
-                let second = &fields[b];
-                return Err(Error::new(
-                    Kind::DuplicateField,
-                    format!(
-                        "field `{}` appears twice (first at byte {}, again at byte {})",
-                        second.key, fields[a].offset, second.offset
-                    ),
-                )
-                .at(second.offset)
-                .in_field(second.key.clone()));
+        } else {
+            let enc = encoding(charset);
+            let mut text = String::with_capacity(bytes.len() + bytes.len() / 2 + 16);
+            for f in &mut fields {
+                let decoded =
+                    decode_span(enc, &bytes, f.raw_key.clone(), &mut text).and_then(|k| {
+                        decode_span(enc, &bytes, f.raw_value.clone(), &mut text).map(|v| (k, v))
+                    });
+                match decoded {
+                    Ok((key, value)) => {
+                        f.key = key;
+                        f.value = value;
+                    }
+                    Err(at) => {
+                        let one = std::slice::from_ref(&*f);
+                        return Err(locate_charset_error(body, one, &bytes, at, charset));
+                    }
+                }
             }
-        }
+            (text, bytes)
+        };
 
-        Ok(Form {
+        let mut form = Form {
+            text,
+            raw,
             fields,
-            order,
+            order: Vec::new(),
+            protocol: [usize::MAX; 3],
             charset,
             charset_source,
-        })
+        };
+        for i in 0..form.fields.len() {
+            let prefix = key_prefix(form.key(form.field(i)).as_bytes());
+            if let Some(f) = form.fields.get_mut(i) {
+                f.prefix = prefix;
+            }
+        }
+        form.order = form.sorted_or_duplicate()?;
+        form.protocol = ["sign", "sign_type", "alipay_cert_sn"]
+            .map(|k| form.find_index(k).unwrap_or(usize::MAX));
+        Ok(form)
+    }
+
+    /// Field indices in canonical order (by key bytes), or the error for a repeated key.
+    fn sorted_or_duplicate(&self) -> Result<Vec<usize>, Error> {
+        // Integer sort on the 8-byte prefixes; only keys sharing a prefix need their bytes.
+        let mut keyed: Vec<(u64, usize)> = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.prefix, i))
+            .collect();
+        keyed.sort_unstable();
+        let mut start = 0;
+        while start < keyed.len() {
+            let prefix = keyed.get(start).map_or(0, |k| k.0);
+            let len = keyed
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|k| k.0 == prefix)
+                .count();
+            if len > 1
+                && let Some(run) = keyed.get_mut(start..start + len)
+            {
+                run.sort_unstable_by(|a, b| {
+                    self.compare_keys(self.field(a.1), self.field(b.1))
+                        .then(a.1.cmp(&b.1))
+                });
+                for pair in run.windows(2) {
+                    if let [(_, a), (_, b)] = *pair
+                        && self.compare_keys(self.field(a), self.field(b)).is_eq()
+                    {
+                        return Err(self.duplicate(a, b));
+                    }
+                }
+            }
+            start += len.max(1);
+        }
+        Ok(keyed.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The error for fields `a` and `b` (body order) having the same key.
+    fn duplicate(&self, a: usize, b: usize) -> Error {
+        let (first, second) = (self.field(a), self.field(b));
+        let name = self.key(second);
+        Error::new(
+            Kind::DuplicateField,
+            format!(
+                "field `{name}` appears twice (first at byte {}, again at byte {})",
+                first.offset, second.offset
+            ),
+        )
+        .at(second.offset)
+        .in_field(name)
+    }
+
+    /// Orders keys by their bytes (the prefix decides unless the first 8 bytes are equal).
+    #[inline]
+    fn compare_keys(&self, a: &Field, b: &Field) -> std::cmp::Ordering {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| self.key(a).as_bytes().cmp(self.key(b).as_bytes()))
+    }
+
+    fn field(&self, index: usize) -> &Field {
+        // Indices come from `0..fields.len()`; `FIELD_NONE` is never reached.
+        self.fields.get(index).unwrap_or(&FIELD_NONE)
+    }
+
+    fn key(&self, f: &Field) -> &str {
+        self.text.get(f.key.clone()).unwrap_or_default()
+    }
+
+    fn value(&self, f: &Field) -> &str {
+        self.text.get(f.value.clone()).unwrap_or_default()
+    }
+
+    fn key_bytes(&self, f: &Field) -> &[u8] {
+        if self.charset == Charset::Utf8 {
+            self.key(f).as_bytes()
+        } else {
+            self.raw.get(f.raw_key.clone()).unwrap_or_default()
+        }
+    }
+
+    fn value_bytes(&self, f: &Field) -> &[u8] {
+        if self.charset == Charset::Utf8 {
+            self.value(f).as_bytes()
+        } else {
+            self.raw.get(f.raw_value.clone()).unwrap_or_default()
+        }
     }
 
     /// The value of `key`, decoded.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key).map(|f| f.value.as_str())
+        self.find(key).map(|f| self.value(f))
     }
 
     /// Byte offset of field `key` in the body.
@@ -207,18 +368,26 @@ impl Form {
     }
 
     fn find(&self, key: &str) -> Option<&Field> {
+        self.find_index(key).map(|i| self.field(i))
+    }
+
+    /// The index in `fields` of `key`.
+    fn find_index(&self, key: &str) -> Option<usize> {
+        let prefix = key_prefix(key.as_bytes());
         self.order
-            .binary_search_by(|&i| self.fields[i].key.as_bytes().cmp(key.as_bytes()))
+            .binary_search_by(|&i| {
+                let f = self.field(i);
+                f.prefix
+                    .cmp(&prefix)
+                    .then_with(|| self.key(f).as_bytes().cmp(key.as_bytes()))
+            })
             .ok()
-            .and_then(|i| self.order.get(i))
-            .map(|&i| &self.fields[i])
+            .and_then(|i| self.order.get(i).copied())
     }
 
     /// Every field as `(key, value)`, in body order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.fields
-            .iter()
-            .map(|f| (f.key.as_str(), f.value.as_str()))
+        self.fields.iter().map(|f| (self.key(f), self.value(f)))
     }
 
     /// Number of fields.
@@ -261,49 +430,64 @@ impl Form {
         rule: NotifyRule,
         include_cert_sn: bool,
     ) -> impl Iterator<Item = &Field> + '_ {
+        let [sign, sign_type, cert_sn] = self.protocol;
         self.order
             .iter()
-            .map(|&i| &self.fields[i])
-            .filter(move |f| {
-                !f.value.is_empty()
-                    && match f.key.as_str() {
-                        "sign" => false,
-                        "sign_type" => rule == NotifyRule::V2,
-                        "alipay_cert_sn" => include_cert_sn,
-                        _ => true,
-                    }
+            .filter(move |&&i| {
+                i != sign
+                    && (rule == NotifyRule::V2 || i != sign_type)
+                    && (include_cert_sn || i != cert_sn)
             })
+            .map(|&i| self.field(i))
+            .filter(|f| !f.value.is_empty())
     }
 
     /// The signed bytes under `rule`, in the form's charset.
     pub(crate) fn content_bytes(&self, rule: NotifyRule, include_cert_sn: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            self.fields
-                .iter()
-                .map(|f| f.key_bytes().len() + f.value_bytes().len() + 2)
-                .sum(),
-        );
+        let size = if self.charset == Charset::Utf8 {
+            self.text.len()
+        } else {
+            self.raw.len()
+        };
+        let mut out = Vec::with_capacity(size + 2 * self.fields.len());
         for (i, f) in self.signed_fields(rule, include_cert_sn).enumerate() {
             if i > 0 {
                 out.push(b'&');
             }
-            out.extend_from_slice(f.key_bytes());
+            out.extend_from_slice(self.key_bytes(f));
             out.push(b'=');
-            out.extend_from_slice(f.value_bytes());
+            out.extend_from_slice(self.value_bytes(f));
         }
         out
     }
 
+    /// [`Form::content_text`] from the bytes [`Form::content_bytes`] returned, without building
+    /// it again when the charset is UTF-8.
+    pub(crate) fn content_into_text(
+        &self,
+        bytes: Vec<u8>,
+        rule: NotifyRule,
+        include_cert_sn: bool,
+    ) -> String {
+        if self.charset == Charset::Utf8 {
+            // Built from UTF-8 keys and values joined by ASCII, so this never fails.
+            if let Ok(text) = String::from_utf8(bytes) {
+                return text;
+            }
+        }
+        self.content_text(rule, include_cert_sn)
+    }
+
     /// The signed content under `rule`, as text.
     pub(crate) fn content_text(&self, rule: NotifyRule, include_cert_sn: bool) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.text.len() + 2 * self.fields.len());
         for (i, f) in self.signed_fields(rule, include_cert_sn).enumerate() {
             if i > 0 {
                 out.push('&');
             }
-            out.push_str(&f.key);
+            out.push_str(self.key(f));
             out.push('=');
-            out.push_str(&f.value);
+            out.push_str(self.value(f));
         }
         out
     }
@@ -314,14 +498,7 @@ impl fmt::Debug for Form {
         f.debug_struct("Form")
             .field("charset", &self.charset)
             .field("charset_source", &self.charset_source)
-            .field(
-                "fields",
-                &self
-                    .fields
-                    .iter()
-                    .map(|f| (&f.key, &f.value))
-                    .collect::<Vec<_>>(),
-            )
+            .field("fields", &self.iter().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -347,109 +524,124 @@ fn check_content_type(content_type: &str) -> Result<Option<&str>, Error> {
     }))
 }
 
-/// Splits on `&` and the first `=`, checking every `%`-escape, without decoding anything.
-fn split(body: &[u8]) -> Result<Vec<RawField<'_>>, Error> {
-    let mut out = Vec::with_capacity(body.iter().filter(|&&b| b == b'&').count() + 1);
-    let mut offset = 0;
-    for segment in body.split(|&b| b == b'&') {
-        let start = offset;
-        offset += segment.len() + 1;
-        if segment.is_empty() {
-            continue;
+/// The error for a segment without `=` (or a body that is not a form at all).
+fn no_equals(segment: &[u8], offset: usize) -> Error {
+    let looks_json = offset == 0
+        && matches!(
+            segment.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(b'{' | b'[')
+        );
+    let message = if looks_json {
+        "the body is JSON, not an application/x-www-form-urlencoded form".to_owned()
+    } else {
+        format!(
+            "field `{}` at byte {offset} has no `=`",
+            shorten(&String::from_utf8_lossy(segment))
+        )
+    };
+    Error::new(Kind::Malformed, message).at(offset)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The first 8 bytes of `key`, big-endian, zero-padded.
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    for (slot, &b) in buf.iter_mut().zip(key) {
+        *slot = b;
+    }
+    u64::from_be_bytes(buf)
+}
+
+/// The bytes that end a run of literal bytes while splitting and decoding.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'%' as usize] = true;
+    table[b'+' as usize] = true;
+    table
+};
+
+/// The field being read.
+struct Scan {
+    /// Body offset of the field.
+    field_start: usize,
+    /// Where the field's decoded bytes begin in the buffer.
+    bytes_start: usize,
+    /// The decoded key's span and the body offset of its `=`, once seen.
+    key: Option<(Span, usize)>,
+}
+
+impl Scan {
+    /// The key, ending at the `=` at body offset `eq` with `decoded_end` bytes decoded so far.
+    fn key_ending_at(&self, eq: usize, decoded_end: usize) -> Result<(Span, usize), Error> {
+        if eq == self.field_start {
+            return Err(
+                Error::new(Kind::Malformed, format!("empty field name at byte {eq}")).at(eq),
+            );
         }
-        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
-            let looks_json = start == 0
-                && matches!(
-                    segment.iter().find(|b| !b.is_ascii_whitespace()),
-                    Some(b'{' | b'[')
-                );
-            let message = if looks_json {
-                "the body is JSON, not an application/x-www-form-urlencoded form".to_owned()
-            } else {
-                format!(
-                    "field `{}` at byte {start} has no `=`",
-                    shorten(&String::from_utf8_lossy(segment))
-                )
-            };
-            return Err(Error::new(Kind::Malformed, message).at(start));
+        Ok((self.bytes_start..decoded_end, eq))
+    }
+
+    /// Ends the field at body offset `end` (an `&` or the end of the body).
+    fn finish(
+        &self,
+        body: &[u8],
+        end: usize,
+        bytes: &[u8],
+        fields: &mut Vec<Field>,
+    ) -> Result<(), Error> {
+        if end == self.field_start {
+            return Ok(()); // an empty segment: `a=1&&b=2`, a trailing `&`
+        }
+        let Some((key, eq)) = self.key.clone() else {
+            let segment = body.get(self.field_start..end).unwrap_or_default();
+            return Err(no_equals(segment, self.field_start));
         };
-        let (key, value) = (&segment[..eq], &segment[eq + 1..]);
-        check_escapes(key, start, None)?;
-        let field_name = String::from_utf8_lossy(&percent_decode(key)).into_owned();
-        check_escapes(value, start + eq + 1, Some(&field_name))?;
-        out.push(RawField {
+        let value = key.end..bytes.len();
+        fields.push(Field {
+            raw_key: key.clone(),
+            raw_value: value.clone(),
             key,
             value,
-            offset: start,
-            value_offset: start + eq + 1,
+            offset: self.field_start,
+            value_offset: eq + 1,
+            end,
+            prefix: 0,
         });
-    }
-    Ok(out)
-}
-
-fn check_escapes(bytes: &[u8], base: usize, field: Option<&str>) -> Result<(), Error> {
-    for (i, &b) in bytes.iter().enumerate() {
-        if b != b'%' {
-            continue;
-        }
-        let hex = bytes.get(i + 1..i + 3);
-        if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-            continue;
-        }
-        let found: String = bytes[i..bytes.len().min(i + 3)].escape_ascii().to_string();
-        let place = match field {
-            Some(name) => format!("in the value of `{}`", shorten(name)),
-            None => "in a field name".to_owned(),
-        };
-        let err = Error::new(
-            Kind::Malformed,
-            format!(
-                "broken percent-escape `{found}` at byte {} {place}: `%` must be followed by two hex digits",
-                base + i
-            ),
-        )
-        .at(base + i);
-        return Err(match field {
-            Some(name) => err.in_field(name),
-            None => err,
-        });
-    }
-    Ok(())
-}
-
-fn hex_value(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
+        Ok(())
     }
 }
 
-/// `%hh` to the byte, `+` to a space. Escapes were checked by [`split`]; a stray `%` is kept.
-fn percent_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
-        return Cow::Borrowed(bytes);
+fn escape_error(body: &[u8], i: usize, field: Option<String>) -> Error {
+    let found: String = body
+        .get(i..body.len().min(i + 3))
+        .unwrap_or_default()
+        .escape_ascii()
+        .to_string();
+    let place = match &field {
+        Some(name) => format!("in the value of `{}`", shorten(name)),
+        None => "in a field name".to_owned(),
+    };
+    let err = Error::new(
+        Kind::Malformed,
+        format!(
+            "broken percent-escape `{found}` at byte {i} {place}: `%` must be followed by two hex digits"
+        ),
+    )
+    .at(i);
+    match field {
+        Some(name) => err.in_field(name),
+        None => err,
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match (b, bytes.get(i + 1..i + 3)) {
-            (b'%', Some(&[h, l])) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                out.push(hex_value(h) << 4 | hex_value(l));
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// Offset in the raw (encoded) bytes of the `decoded_index`-th decoded byte.
@@ -461,31 +653,24 @@ fn raw_offset(raw: &[u8], decoded_index: usize) -> usize {
     i.min(raw.len())
 }
 
-/// The charset of the `charset` field, if the form has one.
-fn find_charset(raw: &[RawField<'_>]) -> Result<Option<Charset>, Error> {
-    let Some(field) = raw.iter().find(|f| &*percent_decode(f.key) == b"charset") else {
-        return Ok(None);
-    };
-    let value = percent_decode(field.value);
-    let label = std::str::from_utf8(&value).unwrap_or("");
-    charset_from_label(label)
-        .map(Some)
-        .map_err(|e| e.at(field.value_offset).in_field("charset"))
-}
-
 /// The charsets Alipay uses: UTF-8, GBK, GB2312 (read as GBK, its superset) and GB18030.
 pub(crate) fn charset_from_label(label: &str) -> Result<Charset, Error> {
-    match label.trim().to_ascii_lowercase().as_str() {
-        "utf-8" | "utf8" => Ok(Charset::Utf8),
-        "gbk" | "gb2312" => Ok(Charset::Gbk),
-        "gb18030" => Ok(Charset::Gb18030),
-        _ => Err(Error::new(
+    let label = label.trim();
+    let is = |name: &str| label.eq_ignore_ascii_case(name);
+    if is("utf-8") || is("utf8") {
+        Ok(Charset::Utf8)
+    } else if is("gbk") || is("gb2312") {
+        Ok(Charset::Gbk)
+    } else if is("gb18030") {
+        Ok(Charset::Gb18030)
+    } else {
+        Err(Error::new(
             Kind::Charset,
             format!(
                 "unsupported charset `{}`; expected UTF-8, GBK, GB2312 or GB18030",
                 shorten(label)
             ),
-        )),
+        ))
     }
 }
 
@@ -497,66 +682,92 @@ fn encoding(charset: Charset) -> &'static encoding_rs::Encoding {
     }
 }
 
-/// Decodes percent-decoded bytes from `charset`; a malformed sequence is an error that says
-/// where it is in the body.
-fn decode_text(
+/// Appends `bytes`, decoded from `enc`, to `text`; on a malformed sequence, the index of its
+/// first byte (and `text` holds a partial decoding).
+fn decode_append(
+    enc: &'static encoding_rs::Encoding,
     bytes: &[u8],
-    raw: &[u8],
-    base: usize,
+    text: &mut String,
+) -> Result<(), usize> {
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut consumed = 0;
+    loop {
+        let rest = bytes.get(consumed..).unwrap_or_default();
+        let room = decoder
+            .max_utf8_buffer_length_without_replacement(rest.len())
+            .unwrap_or(rest.len().saturating_mul(3));
+        // At least one character's room: every round makes progress.
+        text.reserve(room.max(4));
+        let (result, read) = decoder.decode_to_string_without_replacement(rest, text, true);
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return Ok(()),
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                return Err((consumed + read).saturating_sub(usize::from(bad) + usize::from(extra)));
+            }
+            encoding_rs::DecoderResult::OutputFull => consumed += read,
+        }
+    }
+}
+
+/// Appends the text of `bytes[span]` to `text`; returns its span in `text`, or the index in
+/// `bytes` of a malformed sequence.
+fn decode_span(
+    enc: &'static encoding_rs::Encoding,
+    bytes: &[u8],
+    span: Span,
+    text: &mut String,
+) -> Result<Span, usize> {
+    let start = text.len();
+    let piece = bytes.get(span.clone()).unwrap_or_default();
+    decode_append(enc, piece, text).map_err(|local| span.start + local)?;
+    Ok(start..text.len())
+}
+
+/// The error for decoded bytes that are not valid `charset` from index `at` of `decoded` (the
+/// percent-decoded keys and values of `fields`, in the body `body`).
+fn locate_charset_error(
+    body: &[u8],
+    fields: &[Field],
+    decoded: &[u8],
+    at: usize,
     charset: Charset,
-    field: Option<&str>,
-) -> Result<String, Error> {
-    let bad_at = if charset == Charset::Utf8 {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => return Ok(s.to_owned()),
-            Err(e) => e.valid_up_to(),
+) -> Error {
+    let bad_byte = decoded.get(at).copied().unwrap_or(0);
+    let hit = fields.iter().find_map(|f| {
+        if f.raw_key.contains(&at) {
+            let encoded = body.get(f.offset..f.value_offset.saturating_sub(1));
+            Some((f.offset, encoded, at - f.raw_key.start, None))
+        } else if f.raw_value.contains(&at) {
+            let encoded = body.get(f.value_offset..f.end);
+            let name = decoded
+                .get(f.raw_key.clone())
+                .map(|k| String::from_utf8_lossy(k).into_owned());
+            Some((f.value_offset, encoded, at - f.raw_value.start, name))
+        } else {
+            None
         }
-    } else {
-        let enc = encoding(charset);
-        if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
-            return Ok(text.into_owned());
+    });
+    let (position, field) = match hit {
+        Some((base, encoded, local, name)) => {
+            (base + raw_offset(encoded.unwrap_or_default(), local), name)
         }
-        malformed_at(enc, bytes)
+        None => (0, None),
     };
-    let position = base + raw_offset(raw, bad_at);
-    let place = match field {
+    let place = match &field {
         Some(name) => format!("the value of `{}`", shorten(name)),
         None => "a field name".to_owned(),
     };
     let err = Error::new(
         Kind::Charset,
         format!(
-            "{place} is not valid {} (bad byte 0x{:02X} at byte {position} of the body)",
+            "{place} is not valid {} (bad byte 0x{bad_byte:02X} at byte {position} of the body)",
             charset.as_str(),
-            bytes.get(bad_at).copied().unwrap_or(0),
         ),
     )
     .at(position);
-    Err(match field {
+    match field {
         Some(name) => err.in_field(name),
         None => err,
-    })
-}
-
-/// Index of the first byte of the first malformed sequence of `bytes` in `enc`.
-fn malformed_at(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> usize {
-    let mut decoder = enc.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(bytes.len().saturating_mul(4).saturating_add(16));
-    let mut consumed = 0;
-    loop {
-        let rest = bytes.get(consumed..).unwrap_or_default();
-        let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut out, true);
-        match result {
-            encoding_rs::DecoderResult::Malformed(bad, extra) => {
-                return (consumed + read).saturating_sub(usize::from(bad) + usize::from(extra));
-            }
-            // Room for at least one more character: every round makes progress.
-            encoding_rs::DecoderResult::OutputFull => {
-                consumed += read;
-                out.reserve(64);
-            }
-            encoding_rs::DecoderResult::InputEmpty => return consumed + read,
-        }
     }
 }
 

@@ -15,7 +15,7 @@
 //! * [`NotifyVerifier`] — the Alipay public key or a [`CertificateSet`] chosen by
 //!   `alipay_cert_sn`; rule V1 (trade notifications: without `sign`, `sign_type`), V2 (gateway
 //!   messages: without `sign`) or [`RuleChoice::Auto`], which reports its choice. Fails closed.
-//! * [`Event`] — [`TradeNotification`] (amounts as exact [`Amount`](alipay_model::Amount),
+//! * [`Event`] — [`TradeNotification`] (amounts as exact [`Amount`],
 //!   `fund_bill_list` parsed, refund fields), [`GatewayMessage`] for `msg_method` messages
 //!   (typed [`DepositBackCompleted`]), anything else kept raw.
 //! * [`TradeNotification::check`] — the checks Alipay asks for (app_id, out_trade_no,

@@ -307,6 +307,49 @@ impl fmt::Debug for CertificateSet {
     }
 }
 
+/// Why a signature check failed.
+enum Cause {
+    Signature(alipay_sign::Error),
+    Base64(base64::DecodeError),
+    Nothing,
+}
+
+/// The signature bytes of `sign` (standard base64; whitespace tolerated).
+fn decode_signature(sign: &str) -> Result<Signature, base64::DecodeError> {
+    use base64::Engine as _;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if sign.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: Vec<u8> = sign.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        return engine.decode(compact).map(Signature::Heap);
+    }
+    // Up to RSA-8192 (1024 bytes) without allocating.
+    let mut buf = [0u8; 1024];
+    match engine.decode_slice(sign, &mut buf) {
+        Ok(len) => Ok(Signature::Stack(buf, len)),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            engine.decode(sign).map(Signature::Heap)
+        }
+        Err(base64::DecodeSliceError::DecodeError(e)) => Err(e),
+    }
+}
+
+/// Decoded signature bytes.
+// The large variant lives on the stack on purpose: one per check, instead of an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Signature {
+    Stack([u8; 1024], usize),
+    Heap(Vec<u8>),
+}
+
+impl Signature {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Signature::Stack(buf, len) => buf.get(..*len).unwrap_or_default(),
+            Signature::Heap(v) => v,
+        }
+    }
+}
+
 fn key_error(e: alipay_sign::Error) -> Error {
     Error::new(Kind::Key, e.to_string()).with_source(e)
 }
@@ -420,50 +463,56 @@ impl NotifyVerifier {
         let (verifier, used_sn) = self.pick_key(cert_sn)?;
 
         let (rule, reason) = self.rule.resolve(form);
-        let mut rules = vec![(rule, reason)];
-        if reason == RuleReason::MsgMethod && form.get("sign_type").is_some() {
-            rules.push((NotifyRule::V1, RuleReason::MsgMethodV1));
-        }
+        let fallback = reason == RuleReason::MsgMethod && form.get("sign_type").is_some();
+        let rules = [(rule, reason), (NotifyRule::V1, RuleReason::MsgMethodV1)];
+        let rules = rules
+            .get(..if fallback { 2 } else { 1 })
+            .unwrap_or_default();
         let sn_variants: &[bool] = match (cert_sn, self.cert_sn) {
             (None, _) | (Some(_), CertSnPolicy::Signed) => &[true],
             (Some(_), CertSnPolicy::Unsigned) => &[false],
             (Some(_), CertSnPolicy::Either) => &[true, false],
         };
-
-        let mut first_failure = None;
-        for &(rule, reason) in &rules {
-            for &with_sn in sn_variants {
-                let bytes = form.content_bytes(rule, with_sn);
-                match verifier.verify_base64(sign_type, &bytes, sign) {
-                    Ok(()) => {
-                        return Ok(Verification {
-                            rule,
-                            reason,
-                            sign_type,
-                            content: form.content_text(rule, with_sn),
-                            cert_sn: used_sn,
-                            cert_sn_signed: cert_sn.map(|_| with_sn),
-                        });
-                    }
-                    Err(e) if e.is_invalid_signature() => {
-                        if first_failure.is_none() {
-                            first_failure = Some((rule, with_sn, e));
+        let (first_rule, first_sn) = (rule, sn_variants.first().copied().unwrap_or(true));
+        let cause = match decode_signature(sign) {
+            Err(e) => Cause::Base64(e),
+            Ok(signature) => {
+                let mut first_failure = None;
+                for &(rule, reason) in rules {
+                    for &with_sn in sn_variants {
+                        let bytes = form.content_bytes(rule, with_sn);
+                        match verifier.verify(sign_type, &bytes, signature.bytes()) {
+                            Ok(()) => {
+                                return Ok(Verification {
+                                    rule,
+                                    reason,
+                                    sign_type,
+                                    content: form.content_into_text(bytes, rule, with_sn),
+                                    cert_sn: used_sn,
+                                    cert_sn_signed: cert_sn.map(|_| with_sn),
+                                });
+                            }
+                            Err(e) if e.is_invalid_signature() => {
+                                first_failure.get_or_insert(e);
+                            }
+                            Err(e) => return Err(key_error(e)),
                         }
                     }
-                    Err(e) => return Err(key_error(e)),
+                }
+                match first_failure {
+                    Some(e) => Cause::Signature(e),
+                    None => Cause::Nothing,
                 }
             }
-        }
-        let Some((rule, with_sn, cause)) = first_failure else {
-            return Err(Error::new(Kind::InvalidSignature, "invalid signature"));
         };
+        let (rule, with_sn) = (first_rule, first_sn);
         let content = form.content_text(rule, with_sn);
         let tried = rules
             .iter()
             .map(|(r, _)| r.as_str())
             .collect::<Vec<_>>()
             .join(" and ");
-        Err(Error::new(
+        let err = Error::new(
             Kind::InvalidSignature,
             format!(
                 "invalid signature ({} {}, rule {tried}{}); checked content: {}",
@@ -478,8 +527,12 @@ impl NotifyVerifier {
             ),
         )
         .in_field("sign")
-        .with_content(content, rule)
-        .with_source(cause))
+        .with_content(content, rule);
+        Err(match cause {
+            Cause::Signature(e) => err.with_source(e),
+            Cause::Base64(e) => err.with_source(e),
+            Cause::Nothing => err,
+        })
     }
 
     fn pick_key(&self, cert_sn: Option<&str>) -> Result<(&dyn Verifier, Option<String>), Error> {
