@@ -1,7 +1,7 @@
 //! The buyer's side in a browser: the cashier page a page/wap payment lands on, the QR page a
-//! precreate code points at, the synchronous return to `return_url`, and the dashboard.
+//! precreate code points at, and the synchronous return to `return_url` (the dashboard is
+//! `crate::dashboard`).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use alipay_sign::{Charset, Rule, SignType, canonical_string};
@@ -258,60 +258,4 @@ pub(crate) fn return_location(shared: &Shared, t: &Trade) -> Option<String> {
     let query = encode_form(&params, charset).ok()?;
     let sep = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{sep}{query}"))
-}
-
-/// `GET /dashboard`: trades, refunds and the notification log.
-pub(crate) fn dashboard(shared: &Shared) -> Response<Body> {
-    let inner = shared.lock();
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<h1>支付宝模拟器</h1><p>emulator time <b id=\"now\">{}</b></p><h2>Trades</h2><table id=\"trades\">\
-<tr><th>out_trade_no</th><th>trade_no</th><th>origin</th><th>subject</th><th>amount</th>\
-<th>refunded</th><th>status</th><th>created</th></tr>",
-        shared.clock.format_now()
-    );
-    for t in inner.trades.iter().rev().take(500) {
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape_html(&t.out_trade_no),
-            escape_html(&t.trade_no),
-            t.origin.as_str(),
-            escape_html(&t.subject),
-            yuan(t.total_fen),
-            yuan(t.refunded_fen()),
-            t.status.as_str(),
-            crate::clock::format_time(t.created_ms)
-        );
-    }
-    s.push_str("</table><h2>Refunds</h2><table id=\"refunds\"><tr><th>out_trade_no</th><th>out_request_no</th><th>amount</th><th>at</th></tr>");
-    for t in inner.trades.iter().rev().take(500) {
-        for r in &t.refunds {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape_html(&t.out_trade_no),
-                escape_html(&r.out_request_no),
-                yuan(r.amount_fen),
-                crate::clock::format_time(r.at_ms)
-            );
-        }
-    }
-    s.push_str("</table><h2>Notifications</h2><table id=\"notifications\"><tr><th>id</th><th>out_trade_no</th><th>trade_status</th><th>url</th><th>attempts</th><th>delivered</th><th>last outcome</th></tr>");
-    for n in inner.notifications.iter().rev().take(500) {
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            n.id,
-            escape_html(&n.out_trade_no),
-            escape_html(&n.trade_status),
-            escape_html(&n.url),
-            n.attempts.len(),
-            n.delivered,
-            escape_html(n.attempts.last().map_or("", |a| a.outcome.as_str()))
-        );
-    }
-    s.push_str("</table>");
-    html(StatusCode::OK, page("支付宝模拟器 - 控制台", false, &s))
 }

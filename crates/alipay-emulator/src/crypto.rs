@@ -2,22 +2,31 @@
 
 use std::fmt;
 
-use alipay_sign::{PrivateKey, RsaSigner, SignType, Signer};
+use alipay_sign::{PrivateKey, SignType};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, RsaKeyPair};
+use base64::Engine as _;
+use rsa::pkcs1::DecodeRsaPrivateKey as _;
+use rsa::signature::{SignatureEncoding as _, Signer as _};
 
 use crate::error::Error;
 
 /// An RSA key pair of the emulator (its Alipay key, a CA key) or one it generated for an app.
 ///
-/// RSA2 signatures go through aws-lc-rs whatever features `alipay-sign` was built with (fast
-/// even in debug builds); legacy SHA1withRSA signatures through `alipay-sign`'s pure-Rust
-/// backend. `Debug` shows only the size.
+/// RSA2 signatures go through aws-lc-rs (fast even in debug builds); legacy SHA1withRSA
+/// signatures through the pure-Rust `rsa` crate (blinded). `Debug` shows only the size.
 pub(crate) struct KeyPair {
     private: PrivateKey,
     aws: RsaKeyPair,
-    legacy: RsaSigner,
+    legacy: rsa::pkcs1v15::SigningKey<sha1::Sha1>,
+}
+
+fn legacy_signer(private: &PrivateKey) -> Result<rsa::pkcs1v15::SigningKey<sha1::Sha1>, Error> {
+    let der = pem_body(&private.to_pkcs1_pem())?;
+    let key = rsa::PrivateKey::from_pkcs1_der(&der)
+        .map_err(|e| Error::key(format!("the rsa crate rejected the RSA private key: {e}")))?;
+    Ok(rsa::pkcs1v15::SigningKey::new(key))
 }
 
 impl KeyPair {
@@ -29,7 +38,7 @@ impl KeyPair {
             .as_der()
             .map_err(|_| Error::key("aws-lc-rs could not export the generated RSA key"))?;
         let private = PrivateKey::from_pem_or_der(der.as_ref())?;
-        let legacy = RsaSigner::with_backend(&private, alipay_sign::Backend::RustCrypto)?;
+        let legacy = legacy_signer(&private)?;
         Ok(KeyPair {
             private,
             aws,
@@ -42,7 +51,7 @@ impl KeyPair {
         let der = pem_body(&private.to_pkcs1_pem())?;
         let aws = RsaKeyPair::from_der(&der)
             .map_err(|e| Error::key(format!("aws-lc-rs rejected the RSA private key: {e}")))?;
-        let legacy = RsaSigner::with_backend(&private, alipay_sign::Backend::RustCrypto)?;
+        let legacy = legacy_signer(&private)?;
         Ok(KeyPair {
             private,
             aws,
@@ -61,7 +70,6 @@ impl KeyPair {
 
 /// Decodes the base64 body of a one-block PEM (the text is secret: wiped on drop).
 fn pem_body(pem: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-    use base64::Engine as _;
     let body = zeroize::Zeroizing::new(
         pem.lines()
             .filter(|l| !l.starts_with("-----"))
@@ -81,22 +89,28 @@ impl fmt::Debug for KeyPair {
     }
 }
 
-impl Signer for KeyPair {
-    fn try_sign(&self, sign_type: SignType, message: &[u8]) -> Result<Vec<u8>, alipay_sign::Error> {
-        match sign_type {
-            SignType::Rsa2 => {
-                let mut sig = vec![0u8; self.aws.public_modulus_len()];
-                let rng = aws_lc_rs::rand::SystemRandom::new();
-                match self
-                    .aws
-                    .sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
-                {
-                    Ok(()) => Ok(sig),
-                    Err(_) => self.legacy.try_sign(sign_type, message),
-                }
-            }
-            _ => self.legacy.try_sign(sign_type, message),
+impl KeyPair {
+    /// A PKCS#1 v1.5 signature with the digest of `sign_type` (`RSA2`: SHA-256, `RSA`: SHA-1).
+    pub(crate) fn sign(&self, sign_type: SignType, message: &[u8]) -> Result<Vec<u8>, Error> {
+        if sign_type == SignType::Rsa2 {
+            let mut sig = vec![0u8; self.aws.public_modulus_len()];
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            return self
+                .aws
+                .sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+                .map(|()| sig)
+                .map_err(|_| Error::key("aws-lc-rs failed to sign"));
         }
+        self.legacy
+            .try_sign(message)
+            .map(|s| s.to_vec())
+            .map_err(|_| Error::key("the rsa crate failed to sign"))
+    }
+
+    /// [`KeyPair::sign`], base64-encoded.
+    pub(crate) fn sign_base64(&self, sign_type: SignType, message: &[u8]) -> Result<String, Error> {
+        self.sign(sign_type, message)
+            .map(|s| base64::engine::general_purpose::STANDARD.encode(s))
     }
 }
 
@@ -153,14 +167,14 @@ mod tests {
         assert_eq!(k.private().bits(), 2048);
         let v = RsaVerifier::new(k.public()).unwrap();
         for t in [SignType::Rsa2, SignType::Rsa] {
-            let sig = k.try_sign(t, b"hello").unwrap();
+            let sig = k.sign(t, b"hello").unwrap();
             assert_eq!(sig.len(), 256);
             v.verify(t, b"hello", &sig).unwrap();
         }
         let again = KeyPair::from_private(k.private().clone()).unwrap();
         assert_eq!(
-            again.try_sign(SignType::Rsa2, b"x").unwrap(),
-            k.try_sign(SignType::Rsa2, b"x").unwrap()
+            again.sign(SignType::Rsa, b"x").unwrap(),
+            k.sign(SignType::Rsa, b"x").unwrap()
         );
         assert!(!format!("{k:?}").contains("MII"));
     }

@@ -525,7 +525,7 @@ pub(crate) fn body_text(
                 out.push_str(&sig.sign);
                 out.push('"');
             }
-            Err(e) => shared.note_error(&crate::error::Error::from(e)),
+            Err(e) => shared.note_error(&e),
         }
     }
     out.push('}');

@@ -92,6 +92,7 @@ mod clock;
 mod control;
 mod control_client;
 mod crypto;
+mod dashboard;
 mod emulator;
 mod error;
 mod gateway;

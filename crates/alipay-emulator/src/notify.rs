@@ -31,6 +31,7 @@ pub(crate) fn flush_outbox(shared: &Shared) {
         let (body, outcome) = match d
             .charset
             .encode(&content)
+            .map_err(crate::error::Error::from)
             .and_then(|bytes| shared.sign_answer(mode, d.sign_type, &bytes))
         {
             Ok(sig) => {

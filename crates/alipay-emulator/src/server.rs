@@ -115,7 +115,10 @@ async fn route(
         ));
     }
     if method == Method::GET && (path == "/" || path == "/dashboard") {
-        return Ok(crate::cashier::dashboard(shared));
+        return Ok(crate::dashboard::dashboard(
+            shared,
+            parts.uri.query().unwrap_or(""),
+        ));
     }
     Ok(json_error(
         StatusCode::NOT_FOUND,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use alipay_sign::{Charset, SignType, Signer as _};
+use alipay_sign::{Charset, SignType};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -370,7 +370,7 @@ impl Shared {
         mode: KeyMode,
         sign_type: SignType,
         content: &[u8],
-    ) -> Result<AnswerSignature, alipay_sign::Error> {
+    ) -> Result<AnswerSignature, Error> {
         if mode == KeyMode::Certificate {
             let ca = self
                 .ca

@@ -53,7 +53,7 @@ fn render(shared: &Shared, a: &Answer<'_>) -> Response<Body> {
                     set("alipay-sn", &sn);
                 }
             }
-            Err(e) => shared.note_error(&crate::error::Error::from(e)),
+            Err(e) => shared.note_error(&e),
         }
     }
     r

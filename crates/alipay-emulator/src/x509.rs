@@ -7,7 +7,7 @@
 //! RSA-signed root second, like Alipay's real bundle, so `alipay_root_cert_sn` exercises the
 //! "RSA-signed certificates only" rule.
 
-use alipay_sign::{Certificate, PublicKey, SignType, Signer as _};
+use alipay_sign::{Certificate, PublicKey, SignType};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use base64::Engine as _;
@@ -232,7 +232,7 @@ fn issue(t: &Template<'_>, signer: &Issuer<'_>) -> Result<Vec<u8>, Error> {
         &extensions(t.usage),
     ]);
     let signature = match signer {
-        Issuer::Rsa(key) => key.try_sign(SignType::Rsa2, &tbs)?,
+        Issuer::Rsa(key) => key.sign(SignType::Rsa2, &tbs)?,
         Issuer::Ec(key) => {
             let rng = aws_lc_rs::rand::SystemRandom::new();
             key.sign(&rng, &tbs)
