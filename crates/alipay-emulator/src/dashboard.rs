@@ -94,7 +94,11 @@ fn cards(inner: &Inner) -> String {
         card("count-waiting", "待付款 waiting", waiting.to_string()),
         card("sum-paid", "已收款 paid", format!("¥{}", yuan(paid_fen))),
         card("count-refunds", "退款 refunds", refunds.to_string()),
-        card("sum-refunded", "已退款 refunded", format!("¥{}", yuan(refunded_fen))),
+        card(
+            "sum-refunded",
+            "已退款 refunded",
+            format!("¥{}", yuan(refunded_fen)),
+        ),
         card(
             "count-notifications",
             "通知 delivered / not yet",
@@ -192,7 +196,9 @@ fn notifications_table(s: &mut String, inner: &Inner) {
             n.attempts.len(),
             badge(class, label),
             escape_html(n.attempts.last().map_or("", |a| a.outcome.as_str())),
-            n.next_at_ms.map(crate::clock::format_time).unwrap_or_default(),
+            n.next_at_ms
+                .map(crate::clock::format_time)
+                .unwrap_or_default(),
             url = escape_html(&n.url),
         );
     }
