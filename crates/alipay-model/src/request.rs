@@ -375,6 +375,32 @@ mod tests {
         assert_eq!(parts.method.as_str(), "GET");
     }
 
+    #[cfg(feature = "merchant")]
+    #[test]
+    fn uploads_list_their_file_parts_and_send_the_rest_as_data() {
+        use crate::merchant::ImageUploadRequest;
+        const { assert!(ImageUploadRequest::UPLOAD) };
+        let file = FileContent::new("logo.png", b"\x89PNG".to_vec());
+        let request = ImageUploadRequest::default()
+            .image_type("png")
+            .image_content(file.clone());
+        assert_eq!(
+            request.files(),
+            vec![FilePart {
+                name: "image_content",
+                file: &file
+            }]
+        );
+        assert_eq!(request.biz_content().unwrap(), r#"{"image_type":"png"}"#);
+        let parts = request.v3_parts().unwrap();
+        assert_eq!(
+            ImageUploadRequest::V3.unwrap().body,
+            V3Body::Multipart { data_part: true }
+        );
+        assert_eq!(parts.body.as_deref(), Some(r#"{"image_type":"png"}"#));
+        assert!(ImageUploadRequest::default().files().is_empty());
+    }
+
     #[test]
     fn file_content_debug_hides_bytes() {
         let file = FileContent::new("a.png", vec![1, 2, 3]).content_type("image/png");
