@@ -357,7 +357,14 @@ impl Scanner<'_> {
     fn string(&mut self) -> Result<(usize, usize), Error> {
         let start = self.pos;
         self.expect(b'"')?;
+        let multibyte = self.multibyte;
         loop {
+            // Skip ordinary bytes in one pass; stop at anything the grammar cares about.
+            let rest = self.b.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || (multibyte && c >= 0x81))
+                .unwrap_or(rest.len());
             match self.next() {
                 None => return Err(self.error_at(start, "unterminated string")),
                 Some(b'"') => return Ok((start, self.pos)),

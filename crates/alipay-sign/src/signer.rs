@@ -132,10 +132,16 @@ pub trait Verifier: Send + Sync + fmt::Debug {
 
 /// Decodes a base64 signature; tolerates whitespace, refuses anything else.
 pub(crate) fn decode_signature(signature_b64: &str) -> Result<Vec<u8>, Error> {
-    let compact: String = signature_b64
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let compact: std::borrow::Cow<'_, str> =
+        if signature_b64.bytes().any(|b| b.is_ascii_whitespace()) {
+            signature_b64
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect::<String>()
+                .into()
+        } else {
+            signature_b64.into()
+        };
     if compact.is_empty() {
         return Err(Error::invalid_signature("the signature is empty"));
     }
