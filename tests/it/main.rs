@@ -7,5 +7,6 @@ mod client;
 mod conformance;
 mod emulator;
 mod interop;
+mod model;
 mod notify;
 mod support;
