@@ -9,4 +9,5 @@ mod emulator;
 mod interop;
 mod model;
 mod notify;
+mod python_interop;
 mod support;
