@@ -177,11 +177,15 @@ impl Prepared {
         let _ = writeln!(out);
         let _ = writeln!(out, "next (see docs/releasing.md):");
         let _ = writeln!(out, "  cargo xtask release check");
+        let _ = writeln!(
+            out,
+            "  git push origin HEAD   # then wait for CI on the release commit"
+        );
         let _ = writeln!(out, "  git tag -a v{0} -m \"Release {0}\"", self.version);
         for step in &plan.steps {
             let _ = writeln!(out, "  cargo publish --locked -p {}", step.name);
         }
-        let _ = writeln!(out, "  git push origin HEAD v{}", self.version);
+        let _ = writeln!(out, "  git push origin v{}", self.version);
         out
     }
 }

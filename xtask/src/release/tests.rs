@@ -967,12 +967,13 @@ fn prepare_bumps_moves_the_changelog_and_commits() {
 
 next (see docs/releasing.md):
   cargo xtask release check
+  git push origin HEAD   # then wait for CI on the release commit
   git tag -a v0.3.1 -m \"Release 0.3.1\"
   cargo publish --locked -p w-core
   cargo publish --locked -p w-gen
   cargo publish --locked -p w-net
   cargo publish --locked -p w-app
-  git push origin HEAD v0.3.1
+  git push origin v0.3.1
 ",
             prepared.commit
         )
