@@ -889,6 +889,28 @@ async fn connection_refused_is_a_transport_error() {
         .downcast_ref::<alipay::transport::TransportError>()
         .unwrap();
     assert!(transport.is_connect());
+    assert!(err.is_not_sent());
+
+    // A request that never left may be resent, even alipay.trade.pay.
+    let capture = alipay::transport::test_util::CapturingTransport::wrapping(Arc::new(
+        alipay::transport::HyperTransport::new().unwrap(),
+    ));
+    let client = Client::builder()
+        .app_id(APP_ID)
+        .app_private_key(APP_KEY)
+        .alipay_public_key(ALIPAY_PUBLIC)
+        .gateway(&format!("http://{addr}/gateway.do"))
+        .transport(Arc::new(capture.clone()))
+        .retry_policy(
+            RetryPolicy::new(3).backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap();
+    let pay =
+        alipay::model::trade::PayRequest::new("T9", Amount::from_fen(1), "x", "281234567890123456");
+    let err = client.execute(&pay).await.unwrap_err();
+    assert!(err.is_not_sent());
+    assert_eq!(capture.requests().len(), 3);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -71,7 +71,10 @@ impl Client {
             let result = loop {
                 n += 1;
                 match attempt().await {
-                    Err(e) if n < max && retry::is_retryable(&e) => {
+                    Err(e)
+                        if (n < max && retry::is_retryable(&e))
+                            || (n < policy.max_attempts && e.is_not_sent()) =>
+                    {
                         let delay = policy.delay(n, random_u64());
                         tracing::warn!(
                             attempt = n,
@@ -180,7 +183,9 @@ impl Client {
             let biz = request.biz_content().map_err(|e| {
                 Error::request(format!("cannot serialise the {method} request")).with_source(e)
             })?;
-            let value = serde_json::from_str::<Value>(&biz).ok();
+            let value = retry::needs_content(method)
+                .then(|| serde_json::from_str::<Value>(&biz).ok())
+                .flatten();
             (Some(Cow::Owned(biz)), Vec::new(), value)
         };
         let encrypt = self.encrypt_call(options)?;
@@ -241,6 +246,7 @@ impl Client {
         let body_value = parts
             .body
             .as_deref()
+            .filter(|_| retry::needs_content(method))
             .and_then(|b| serde_json::from_str::<Value>(b).ok());
         let request_id = options.request_id.clone().unwrap_or_else(random_hex);
         let payload = V3Payload {

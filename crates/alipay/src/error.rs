@@ -310,6 +310,17 @@ impl Error {
         matches!(self.kind, Kind::Transport { .. } | Kind::HttpStatus(_))
     }
 
+    /// The request certainly never reached Alipay (the connection could not be made), so
+    /// sending it again cannot duplicate it, whatever the operation.
+    pub fn is_not_sent(&self) -> bool {
+        matches!(self.kind, Kind::Transport { .. })
+            && self
+                .source
+                .as_deref()
+                .and_then(|s| s.downcast_ref::<TransportError>())
+                .is_some_and(TransportError::is_not_sent)
+    }
+
     /// The call timed out (the client's total timeout or the transport's).
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind, Kind::Transport { timeout: true })
@@ -414,6 +425,8 @@ mod tests {
         let e = Error::transport(TransportError::timeout("slow"));
         assert!(e.is_transport() && e.is_timeout() && !e.is_api());
         assert_eq!(e.source().unwrap().to_string(), "slow");
+        assert!(!e.is_not_sent());
+        assert!(Error::transport(TransportError::connect("refused")).is_not_sent());
         let e = Error::status(503, "HTTP 503");
         assert!(e.is_transport() && !e.is_timeout());
         assert_eq!(e.http_status(), Some(503));

@@ -10,7 +10,9 @@ use crate::error::Error;
 /// transport error, an HTTP 5xx/429, or a `20000` / `*.SYSTEM_ERROR` answer; refunds
 /// (`alipay.trade.refund`) only when `out_request_no` is set; transfers (`alipay.fund.trans.*`)
 /// only when `out_biz_no` is set. `alipay.trade.pay` is never retried (query, then cancel —
-/// see [`Client::pay_barcode`](crate::Client::pay_barcode)); other operations neither.
+/// see [`Client::pay_barcode`](crate::Client::pay_barcode)); other operations neither — except
+/// when the connection could not even be made ([`Error::is_not_sent`]), which any operation
+/// may retry.
 ///
 /// Waits grow exponentially from `initial_backoff` up to `max_backoff`, with full jitter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +79,11 @@ impl RetryPolicy {
 pub(crate) enum Safety {
     Safe,
     Unsafe,
+}
+
+/// Whether deciding needs the business content (only refunds and transfers look at it).
+pub(crate) fn needs_content(method: &str) -> bool {
+    method == "alipay.trade.refund" || method.starts_with("alipay.fund.trans.")
 }
 
 /// Decides from the method name and the business content.
