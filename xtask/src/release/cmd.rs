@@ -47,7 +47,10 @@ impl Tools {
 pub(crate) fn run(command: &mut Command, what: &str) -> Result<Output, String> {
     command
         .output()
-        .map_err(|e| format!("cannot run `{what}`: {e}"))
+        .map_err(|e| match command.get_current_dir() {
+            Some(dir) => format!("cannot run `{what}` in {}: {e}", dir.display()),
+            None => format!("cannot run `{what}`: {e}"),
+        })
 }
 
 /// Runs `command` and returns its standard output; a non-zero exit is an error that carries the
