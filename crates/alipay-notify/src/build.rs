@@ -15,7 +15,7 @@ use crate::verify::NotifyRule;
 /// ```
 /// use alipay_notify::{NotifyBuilder, NotifyRule, NotifyVerifier};
 /// use alipay_sign::{Charset, PrivateKey, RsaSigner, SignType};
-/// # let pem = include_bytes!("../../alipay-sign/tests/data/alipay_private_pkcs1.pem");
+/// # let pem = include_bytes!("../tests/data/alipay_private_pkcs1.pem");
 /// let alipay_key = PrivateKey::from_pem_or_der(pem).unwrap();
 /// let body = NotifyBuilder::new(Charset::Gbk)
 ///     .field("notify_id", "n1")

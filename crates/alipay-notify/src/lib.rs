@@ -30,7 +30,7 @@
 //! use alipay_model::{Amount, TradeStatus};
 //! use alipay_notify::{Ack, Event, MerchantOrder, NotifyBuilder, NotifyRule, NotifyVerifier};
 //! use alipay_sign::{Charset, PrivateKey, PublicKey, RsaSigner, SignType};
-//! # let alipay_private = PrivateKey::from_pem_or_der(include_bytes!("../../alipay-sign/tests/data/alipay_private_pkcs1.pem")).unwrap();
+//! # let alipay_private = PrivateKey::from_pem_or_der(include_bytes!("../tests/data/alipay_private_pkcs1.pem")).unwrap();
 //! # let body = NotifyBuilder::new(Charset::Utf8).fields([
 //! #     ("notify_type", "trade_status_sync"), ("notify_id", "2024051300222102023008121054923345"),
 //! #     ("notify_time", "2024-05-13 17:49:25"), ("app_id", "2021000000000000"),

@@ -193,7 +193,7 @@ pub enum CertSnPolicy {
 ///
 /// ```
 /// use alipay_notify::CertificateSet;
-/// # let pem = include_bytes!("../../alipay-sign/tests/data/alipay_cert_chain.crt");
+/// # let pem = include_bytes!("../tests/data/alipay_cert_chain.crt");
 /// let mut certs = CertificateSet::new();
 /// let sn = certs.insert_pem(pem)?; // alipayCertPublicKey_RSA2.crt: the first certificate counts
 /// assert_eq!(certs.default_sn(), Some(sn.as_str()));
@@ -366,7 +366,7 @@ enum Keys {
 /// ```
 /// use alipay_notify::{NotifyVerifier, RuleChoice};
 /// use alipay_sign::PublicKey;
-/// # let pem = include_bytes!("../../alipay-sign/tests/data/alipay_public.pem");
+/// # let pem = include_bytes!("../tests/data/alipay_public.pem");
 /// let verifier = NotifyVerifier::new(&PublicKey::from_pem_or_der(pem).unwrap())?
 ///     .with_rule(RuleChoice::Auto);
 /// let err = verifier.verify(b"notify_id=1&trade_status=TRADE_SUCCESS", None).unwrap_err();
@@ -689,8 +689,8 @@ mod tests {
 
     #[test]
     fn certificate_set_defaults() {
-        let leaf = include_bytes!("../../alipay-sign/tests/data/alipay_cert_leaf.crt");
-        let app = include_bytes!("../../alipay-sign/tests/data/app_cert.crt");
+        let leaf = include_bytes!("../tests/data/alipay_cert_leaf.crt");
+        let app = include_bytes!("../tests/data/app_cert.crt");
         let mut set = CertificateSet::new();
         assert!(set.is_empty());
         let a = set.insert_pem(leaf).unwrap();
