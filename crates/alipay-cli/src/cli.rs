@@ -14,7 +14,7 @@ use clap::{
 #[command(
     name = "alipay",
     version,
-    about = "Alipay Open Platform tool: keys, certificates, signatures, responses, notifications, AES, v3",
+    about = "Alipay Open Platform tool: keys, certificates, signatures, responses, notifications, AES, v3, payments, bills",
     color = clap::ColorChoice::Never,
     disable_help_subcommand = true,
     propagate_version = true
@@ -59,6 +59,15 @@ pub(crate) enum Command {
     Emulator(crate::cmd::emulator::EmulatorArgs),
     /// The end-to-end checkout demo against an embedded emulator, one printed step at a time.
     Demo(crate::cmd::demo::DemoArgs),
+    /// Page (or wap) pay with a client config: the auto-submitting form, or the URL (stdin:
+    /// biz_content JSON).
+    PagePay(crate::cmd::pay::PagePayArgs),
+    /// App pay with a client config: the order string for the mobile SDK (stdin: biz_content
+    /// JSON).
+    AppPay(crate::cmd::pay::AppPayArgs),
+    /// Call any API method with a client config; prints the verified response node (stdin:
+    /// biz JSON; v3: the body, or the query parameters of a GET).
+    Call(crate::cmd::call::CallArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,7 +209,8 @@ pub(crate) enum NotifyCmd {
 /// Which fields a notification signature leaves out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum RuleArg {
-    /// Try v1, then v2; report the one that verified.
+    /// The rule the content calls for (v2 for msg_method and gateway messages, else v1),
+    /// then the other one; report the one that verified.
     Auto,
     /// rsaCheckV1: drop sign and sign_type (trade notifications).
     V1,
@@ -214,9 +224,11 @@ pub(crate) struct NotifyVerifyArgs {
     /// The Alipay public key (or a certificate).
     #[arg(long, value_name = "FILE")]
     pub(crate) public_key: Option<PathBuf>,
-    /// The Alipay public-key certificate.
+    /// The Alipay public-key certificate (certificate mode: the notification's alipay_cert_sn
+    /// picks it). Repeat for several certificates (before and after a rotation); the first one
+    /// checks notifications without alipay_cert_sn.
     #[arg(long, value_name = "FILE")]
-    pub(crate) alipay_cert: Option<PathBuf>,
+    pub(crate) alipay_cert: Vec<PathBuf>,
     /// The request's Content-Type header (its charset is used when the body has no charset field).
     #[arg(long, value_name = "HEADER")]
     pub(crate) content_type: Option<String>,
@@ -382,6 +394,9 @@ pub(crate) enum BillCmd {
         #[arg(long)]
         check: bool,
     },
+    /// Download a bill ZIP with a client config (the URL query, then the file; a progress bar
+    /// on a terminal).
+    Download(crate::cmd::bill::DownloadArgs),
 }
 
 /// Output format of `alipay bill parse`.

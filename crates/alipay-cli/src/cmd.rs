@@ -1,12 +1,16 @@
 //! One module per command family; each returns a [`Report`] or a [`CliError`].
 
 mod aes;
-mod bill;
+pub(crate) mod bill;
+pub(crate) mod call;
 mod cert;
+mod client;
 pub(crate) mod demo;
+mod download;
 pub(crate) mod emulator;
 mod keys;
 mod notify;
+pub(crate) mod pay;
 mod response;
 mod sign;
 mod v3;
@@ -42,6 +46,10 @@ pub(crate) fn dispatch(command: Command) -> Result<Report, CliError> {
             format,
             check,
         }) => bill::parse(&file, format, check),
+        Command::Bill(BillCmd::Download(args)) => bill::download(&args),
+        Command::PagePay(args) => pay::page_pay(&args),
+        Command::AppPay(args) => pay::app_pay(&args),
+        Command::Call(args) => call::call(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Demo(args) => demo::run(&args),
     }

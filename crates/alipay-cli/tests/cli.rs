@@ -861,7 +861,7 @@ fn sign_gbk_signs_gbk_bytes() {
     unusable(
         &["sign", "--private-key", &key, "--charset", "latin1"],
         b"{}",
-        "unsupported charset \"latin1\"",
+        "unsupported charset `latin1`; expected UTF-8, GBK, GB2312 or GB18030",
     );
 }
 
@@ -1645,20 +1645,25 @@ fn notify_verify_failures_and_garbage() {
         b"a=1&b=%E4%B8%AD+x",
         "{\"verified\":false,\"rule\":\"v1\",\"content\":\"a=1&b=中 x\",\"params\":{\"a\":\"1\",\"b\":\"中 x\"}}\n",
     );
-    assert!(reason.contains("carry no sign"), "{reason}");
-    // A value with a bare '%' is kept as it is, never decoded twice.
-    fails(
+    assert!(reason.contains("carries no `sign`"), "{reason}");
+    // A bare '%' is a broken escape: Alipay always sends '%25', so the body is malformed
+    // (exit 2, CLI.md) rather than guessed at; the reason names the byte and the field.
+    unusable(
         &args,
         b"k=100%&sign=AAAA",
-        "{\"verified\":false,\"rule\":\"v1\",\"content\":\"k=100%\",\"params\":{\"k\":\"100%\",\"sign\":\"AAAA\"}}\n",
+        "broken percent-escape `%&s` at byte 5 in the value of `k`",
     );
     unusable(&args, b"", "stdin is empty");
     unusable(&args, b"\n", "holds no fields");
-    unusable(&args, b"just some text", "field 1 has no '='");
+    unusable(
+        &args,
+        b"just some text",
+        "field `just some text` at byte 0 has no `=`",
+    );
     unusable(
         &args,
         b"{\"sign\":\"x\"}",
-        "is not application/x-www-form-urlencoded",
+        "the body is JSON, not an application/x-www-form-urlencoded form",
     );
     unusable(
         &args,
@@ -1668,13 +1673,17 @@ fn notify_verify_failures_and_garbage() {
     unusable(
         &args,
         b"a=%FF%FE",
-        "the value of field 1 is not valid utf-8",
+        "the value of `a` is not valid utf-8 (bad byte 0xFF at byte 2 of the body)",
     );
-    unusable(&args, b"a=1&a=2&sign=x", "the field \"a\" appears twice");
+    unusable(
+        &args,
+        b"a=1&a=2&sign=x",
+        "field `a` appears twice (first at byte 0, again at byte 4)",
+    );
     unusable(
         &args,
         b"a=1&charset=latin1",
-        "unsupported charset \"latin1\"",
+        "unsupported charset `latin1`; expected UTF-8, GBK, GB2312 or GB18030",
     );
     unusable(
         &args,
@@ -1691,7 +1700,7 @@ fn notify_verify_failures_and_garbage() {
             "application/json",
         ],
         b"a=1",
-        "--content-type is \"application/json\"",
+        "--content-type \"application/json\": the Content-Type is `application/json`",
     );
     unusable(
         &[

@@ -1,9 +1,16 @@
-//! `alipay bill parse FILE [--format jsonl|csv] [--check]`.
+//! `alipay bill parse FILE [--format jsonl|csv] [--check]` and
+//! `alipay bill download --config FILE --type trade|signcustomer --date D [--out FILE]`.
 
-use std::io::{BufWriter, Write as _};
-use std::path::Path;
+use std::io::{BufWriter, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
 
-use alipay_bill::{Check, TableKind};
+use alipay_bill::{BillDate, Check, TableKind};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::cmd::client::{self, Failure};
+use crate::cmd::download::{self, DownloadError};
 
 use crate::cli::BillFormat;
 use crate::error::{CliError, describe};
@@ -80,4 +87,127 @@ pub(crate) fn parse(file: &Path, format: BillFormat, check: bool) -> Result<Repo
         }
     }
     Ok(report)
+}
+
+/// The bill types of `alipay.data.dataservice.bill.downloadurl.query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BillType {
+    /// Trade bill: detail and per-store summary (业务明细).
+    Trade,
+    /// Account-flow bill (账务明细).
+    Signcustomer,
+}
+
+impl BillType {
+    fn as_str(self) -> &'static str {
+        match self {
+            BillType::Trade => "trade",
+            BillType::Signcustomer => "signcustomer",
+        }
+    }
+}
+
+/// `alipay bill download --config FILE --type trade|signcustomer --date YYYY-MM-DD|YYYY-MM [--out FILE]`.
+#[derive(Debug, Args)]
+pub(crate) struct DownloadArgs {
+    /// The client config (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The bill type.
+    #[arg(long = "type", value_enum, value_name = "trade|signcustomer")]
+    bill_type: BillType,
+    /// A day (yyyy-MM-dd) or a month (yyyy-MM), in UTC+8.
+    #[arg(long, value_name = "YYYY-MM-DD|YYYY-MM")]
+    date: String,
+    /// Where to save the ZIP (default: alipay_bill_<type>_<date>.zip in the current folder).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Queries the download URL (verified like any call), then streams the ZIP to `--out`, with a
+/// progress bar when stderr is a terminal. Prints `{"path", "bytes", "bill_type", "bill_date"}`.
+pub(crate) fn download(args: &DownloadArgs) -> Result<Report, CliError> {
+    client::finish(run_download(args))
+}
+
+fn run_download(args: &DownloadArgs) -> Result<Report, Failure> {
+    let date: BillDate = args.date.parse().map_err(|_| {
+        CliError::new(format!(
+            "--date is \"{}\"; expected a day yyyy-MM-dd or a month yyyy-MM",
+            args.date
+        ))
+    })?;
+    let date = date.to_string();
+    let bill_type = args.bill_type.as_str();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("alipay_bill_{bill_type}_{date}.zip")));
+    let runtime = client::runtime()?;
+    let loaded = client::load(&args.config, None)?;
+
+    let bar = progress_bar();
+    let result = runtime.block_on(async {
+        bar.set_message("asking for the download URL");
+        let url = loaded
+            .client
+            .bill_download_url(bill_type, &date)
+            .await
+            .map_err(Step::Url)?;
+        bar.set_message(format!("{bill_type} bill {date}"));
+        download::to_file(&url, &out, |done, total| {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(done);
+        })
+        .await
+        .map_err(Step::Download)
+    });
+    drop(runtime);
+    match result {
+        Ok(bytes) => {
+            bar.finish_and_clear();
+            Ok(Report::json(json!({
+                "path": out.to_string_lossy(),
+                "bytes": bytes,
+                "bill_type": bill_type,
+                "bill_date": date,
+            })))
+        }
+        Err(e) => {
+            bar.abandon();
+            match e {
+                Step::Url(api) => client::call_failure(&api),
+                Step::Download(DownloadError::Transport(m)) => Err(Failure::Untrusted(format!(
+                    "downloading the {bill_type} bill of {date}: {m}"
+                ))),
+                Step::Download(DownloadError::Io(m)) => {
+                    Err(Failure::Usage(CliError::new(format!("--out: {m}"))))
+                }
+            }
+        }
+    }
+}
+
+/// The step of a download that failed.
+enum Step {
+    /// The URL query.
+    Url(alipay::Error),
+    /// The download itself.
+    Download(DownloadError),
+}
+
+/// A byte progress bar on stderr when it is a terminal; hidden otherwise (pipes, CI, tests).
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
