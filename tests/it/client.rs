@@ -991,6 +991,42 @@ async fn cert_rotation_refuses_an_unchained_certificate_and_an_unknown_sn() {
 }
 
 #[tokio::test]
+async fn cert_mode_answers_without_alipay_cert_sn() {
+    let gw = Gateway::start(Some(cert_mode(ALIPAY_CERT_SHORT, &[])), |s, _| {
+        let signer = RsaSigner::new(&PrivateKey::from_pem_or_der(ALIPAY_KEY).unwrap()).unwrap();
+        let node = if s.biz["out_trade_no"] == "ok" {
+            query_success("ok").to_string()
+        } else {
+            json!({"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST"})
+                .to_string()
+        };
+        let sign = signer.sign_base64(SignType::Rsa2, node.as_bytes()).unwrap();
+        Reply::Raw(
+            200,
+            format!("{{\"alipay_trade_query_response\":{node},\"sign\":\"{sign}\"}}"),
+        )
+    })
+    .await;
+    let client = cert_builder(&gw).build().unwrap();
+    let err = client
+        .execute(&QueryRequest::new(TradeRef::out_trade_no("ok")))
+        .await
+        .unwrap_err();
+    assert!(err.is_signature(), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "certificate mode: the response to alipay.trade.query carries no alipay_cert_sn"
+    );
+    let err = client
+        .execute(&QueryRequest::new(TradeRef::out_trade_no("missing")))
+        .await
+        .unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!(api.sub_code(), Some("ACQ.TRADE_NOT_EXIST"));
+    assert!(!api.is_verified());
+}
+
+#[tokio::test]
 async fn builder_diagnostics() {
     let err = Client::builder()
         .app_id(APP_ID)

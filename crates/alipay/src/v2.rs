@@ -199,7 +199,12 @@ impl Client {
             )
             .with_source(e)
         })?;
-        let Some(_) = parts.sign.as_deref() else {
+        // Certificate mode needs `alipay_cert_sn` to pick the key; without it the answer is as
+        // good as unsigned.
+        let cert_mode_without_sn = matches!(self.inner.keys, AlipayKeys::Certificates(_))
+            && parts.alipay_cert_sn.as_deref().is_none_or(str::is_empty);
+        let signed = parts.sign.is_some() && !cert_mode_without_sn;
+        if !signed {
             // Unsigned: only a failure may be reported, and it is marked unverified.
             if parts.kind == NodeKind::Object {
                 let text = charset.decode(parts.content)?;
@@ -208,10 +213,14 @@ impl Client {
                     return Err(Error::from_api(err));
                 }
             }
-            return Err(Error::signature(format!(
-                "the response to {method} is not signed (no `sign`); a success is never accepted unsigned"
-            )));
-        };
+            return Err(Error::signature(if parts.sign.is_none() {
+                format!(
+                    "the response to {method} is not signed (no `sign`); a success is never accepted unsigned"
+                )
+            } else {
+                format!("certificate mode: the response to {method} carries no alipay_cert_sn")
+            }));
+        }
         let verifier = self
             .response_verifier(method, parts.alipay_cert_sn.as_deref())
             .await?;
