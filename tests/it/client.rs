@@ -849,6 +849,92 @@ async fn v2_refuses_wrong_key_and_missing_sign_and_marks_unsigned_errors() {
     assert_eq!(err.http_status(), Some(502));
 }
 
+/// Percent-decodes a form component into bytes (`+` is a space).
+fn form_bytes(s: &str) -> Vec<u8> {
+    percent_encoding::percent_decode(s.replace('+', " ").as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn v2_gbk_requests_and_answers() {
+    let gbk = Charset::Gbk;
+    let transport = alipay::transport::test_util::CapturingTransport::responding(move |req| {
+        // Decode every parameter's bytes as GBK, verify over the GBK bytes of the canonical string.
+        let mut params = Vec::new();
+        for part in req
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .chain(std::str::from_utf8(&req.body).unwrap().split('&'))
+        {
+            let (k, v) = part.split_once('=').unwrap();
+            params.push((
+                k.to_owned(),
+                gbk.decode(&form_bytes(v)).unwrap().into_owned(),
+            ));
+        }
+        let content =
+            alipay::sign::canonical_string(params.iter().map(|(k, v)| (k, v)), Rule::Request);
+        let sign = &params.iter().find(|(k, _)| k == "sign").unwrap().1;
+        let verifier = RsaVerifier::new(&PublicKey::from_pem_or_der(APP_PUBLIC).unwrap()).unwrap();
+        verifier
+            .verify_base64(SignType::Rsa2, &gbk.encode(&content).unwrap(), sign)
+            .unwrap();
+        assert_eq!(
+            req.header("content-type"),
+            Some("application/x-www-form-urlencoded;charset=GBK")
+        );
+        let biz: Value =
+            serde_json::from_str(&params.iter().find(|(k, _)| k == "biz_content").unwrap().1)
+                .unwrap();
+        let node =
+            json!({"code":"10000","msg":"Success","out_trade_no":"T1","subject":biz["subject"]})
+                .to_string();
+        let node_bytes = gbk.encode(&node).unwrap().into_owned();
+        let signer = RsaSigner::new(&PrivateKey::from_pem_or_der(ALIPAY_KEY).unwrap()).unwrap();
+        let sign = signer.sign_base64(SignType::Rsa2, &node_bytes).unwrap();
+        let mut body = b"{\"alipay_trade_query_response\":".to_vec();
+        body.extend_from_slice(&node_bytes);
+        body.extend_from_slice(format!(",\"sign\":\"{sign}\"}}").as_bytes());
+        RecordedResponse::new(200, body)
+            .header("content-type", "text/html;charset=GBK")
+            .to_response()
+    });
+    let client = Client::builder()
+        .app_id(APP_ID)
+        .app_private_key(APP_KEY)
+        .alipay_public_key(ALIPAY_PUBLIC)
+        .charset(Charset::Gbk)
+        .transport(Arc::new(transport.clone()))
+        .build()
+        .unwrap();
+    let node = client
+        .call(
+            "alipay.trade.query",
+            &json!({"out_trade_no":"T1","subject":"中文商品·测试"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(node["subject"], "中文商品·测试");
+    let sent = transport.requests();
+    // 中 is D6D0 in GBK.
+    assert!(
+        std::str::from_utf8(&sent[0].body)
+            .unwrap()
+            .contains("%D6%D0%CE%C4"),
+        "{:?}",
+        sent[0].body
+    );
+
+    // A character GBK cannot encode is a request error, before anything is sent.
+    let err = client
+        .call("alipay.trade.query", &json!({"subject":"😀"}))
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(transport.requests().len(), 1);
+}
+
 #[tokio::test]
 async fn v2_timeouts() {
     let gw = Gateway::start(None, |_, _| {
