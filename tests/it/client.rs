@@ -1277,6 +1277,30 @@ async fn v3_aes_and_cert_mode() {
     );
 }
 
+#[tokio::test]
+async fn v3_rotation_by_alipay_sn() {
+    let gw = Gateway::start(
+        Some(cert_mode(ALIPAY_CERT_CHAIN, &[ALIPAY_CERT_CHAIN])),
+        |_, _| {
+            Reply::V3(
+                200,
+                json!({"out_trade_no":"T1","trade_status":"TRADE_SUCCESS"}),
+                true,
+            )
+        },
+    )
+    .await;
+    let client = cert_builder(&gw).protocol(Protocol::V3).build().unwrap();
+    let trade = client.execute(&query()).await.unwrap();
+    assert_eq!(trade.trade_status, Some(TradeStatus::TradeSuccess));
+    assert_eq!(gw.downloads(), 1);
+    assert!(
+        client
+            .known_alipay_cert_sns()
+            .contains(&alipay::sign::cert_sn(ALIPAY_CERT_CHAIN).unwrap())
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Uploads and the barcode flow
 // ---------------------------------------------------------------------------------------------
