@@ -4,7 +4,8 @@
 //! v2: stdin is the `biz_content` object (`null`: none). v3: the method becomes the path
 //! (`alipay.trade.query` → `/v3/alipay/trade/query`; a METHOD starting with `/` is taken as the
 //! path); stdin is the JSON body, or for `--http-method GET`/`DELETE` the query parameters as a
-//! JSON object. With `encrypt_key` in the config every call encrypts.
+//! JSON object. With `encrypt_key` in the config every call encrypts. `--notify-url` sets the
+//! v2 `notify_url` parameter, or the v3 body's `notify_url` field.
 
 use std::path::PathBuf;
 
@@ -32,6 +33,10 @@ pub(crate) struct CallArgs {
     /// parameters as a JSON object.
     #[arg(long, value_name = "GET|POST|PUT|PATCH|DELETE", value_parser = ["GET", "POST", "PUT", "PATCH", "DELETE"], ignore_case = true)]
     http_method: Option<String>,
+    /// notify_url for the asynchronous notifications of this call (v2: the protocol
+    /// parameter; v3: a notify_url field added to the body).
+    #[arg(long, value_name = "U")]
+    notify_url: Option<String>,
 }
 
 /// The verified response node (exit 0), the API error (exit 1), or exit 3 when the answer cannot
@@ -76,7 +81,27 @@ fn run(args: &CallArgs) -> Result<Report, Failure> {
     } else {
         "the request body as a JSON object (or null for none)"
     };
-    let input = client::stdin_json(what, !query_params)?;
+    let mut input = client::stdin_json(what, !query_params)?;
+    let mut options = RequestOptions::new();
+    if let Some(url) = &args.notify_url {
+        match (&mut input, v3 && !query_params) {
+            (Value::Object(body), true) => {
+                body.insert("notify_url".to_owned(), Value::String(url.clone()));
+            }
+            (_, true) => {
+                let mut body = serde_json::Map::new();
+                body.insert("notify_url".to_owned(), Value::String(url.clone()));
+                input = Value::Object(body);
+            }
+            (_, false) if v3 => {
+                return Err(CliError::new(
+                    "--notify-url needs a request body; a v3 GET or DELETE has none",
+                )
+                .into());
+            }
+            (_, false) => options = options.notify_url(url.clone()),
+        }
+    }
 
     let client = loaded.client;
     let result = runtime.block_on(async {
@@ -94,10 +119,10 @@ fn run(args: &CallArgs) -> Result<Report, Failure> {
                 (Vec::new(), Some(&input))
             };
             client
-                .call_v3(&http_method, &path, &query, body, &RequestOptions::new())
+                .call_v3(&http_method, &path, &query, body, &options)
                 .await
         } else {
-            client.call(method, &input).await
+            client.call_with(method, &input, &options).await
         }
     });
     drop(runtime);
