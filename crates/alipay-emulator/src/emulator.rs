@@ -15,7 +15,7 @@ use crate::clock::{Clock, SCALE_ONE, system_now_ms, system_time_ms};
 use crate::control_client::ControlClient;
 use crate::crypto::KeyPair;
 use crate::error::Error;
-use crate::state::{Config, SavedState, Shared};
+use crate::state::{Config, Shared};
 use crate::x509::Authority;
 
 /// Configures and starts an [`Emulator`].
@@ -121,8 +121,11 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Keeps keys, apps, trades and notifications in `dir` (created if needed), so that a new
-    /// emulator on the same folder continues where the last one stopped.
+    /// Keeps keys, apps, trades, refunds and the notification queue in `dir/state.sqlite3`
+    /// (SQLite; `dir` is created if needed, the file is readable by its owner only), written
+    /// after every change, so that a new emulator on the same folder — in this process or
+    /// another — continues where the last one stopped. A `state.json` from an earlier version is
+    /// imported once.
     #[must_use]
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
@@ -186,13 +189,15 @@ impl EmulatorBuilder {
     /// current tokio runtime.
     pub async fn start(self) -> Result<Emulator, Error> {
         let scale = self.scale.map_err(Error::config)?;
-        let saved = match &self.state_dir {
+        let (store, saved) = match &self.state_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-                SavedState::read(dir)?
+                let store = crate::store::Store::open(dir)?;
+                let saved = store.read(dir)?;
+                (Some(store), saved)
             }
-            None => None,
+            None => (None, None),
         };
         let origin = match (&saved, self.start_ms) {
             (_, Some(ms)) => ms,
@@ -228,7 +233,7 @@ impl EmulatorBuilder {
             base_url,
             alipay_key,
             ca,
-            self.state_dir.clone(),
+            store,
         ));
         let mut default_app = None;
         if let Some(s) = saved {

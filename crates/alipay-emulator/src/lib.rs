@@ -102,6 +102,7 @@ mod notify;
 mod ops;
 mod server;
 mod state;
+mod store;
 mod v3;
 mod x509;
 

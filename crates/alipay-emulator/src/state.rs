@@ -2,7 +2,6 @@
 //! persistence in `--state`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -258,7 +257,8 @@ pub(crate) struct Shared {
     inner: Mutex<Inner>,
     pub(crate) wake: tokio::sync::Notify,
     pub(crate) tick: tokio::sync::Mutex<()>,
-    pub(crate) state_dir: Option<PathBuf>,
+    /// `--state` in SQLite (`crate::store`).
+    store: Option<crate::store::Store>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -285,7 +285,7 @@ impl Shared {
         base_url: String,
         alipay_key: KeyPair,
         ca: Option<Authority>,
-        state_dir: Option<PathBuf>,
+        store: Option<crate::store::Store>,
     ) -> Self {
         Shared {
             clock,
@@ -296,7 +296,7 @@ impl Shared {
             inner: Mutex::new(Inner::default()),
             wake: tokio::sync::Notify::new(),
             tick: tokio::sync::Mutex::new(()),
-            state_dir,
+            store,
             errors: Mutex::new(Vec::new()),
         }
     }
@@ -521,27 +521,21 @@ impl Shared {
         }
     }
 
-    /// Writes the state to `--state` when something changed since the last write.
+    /// Writes the state to `--state` (SQLite, `crate::store`) when something changed since
+    /// the last write.
     pub(crate) fn persist_if_dirty(&self) -> Result<(), Error> {
-        let Some(dir) = &self.state_dir else {
+        let Some(store) = &self.store else {
             return Ok(());
         };
-        let text = {
+        let (generation, saved) = {
             let mut inner = self.lock();
             if !inner.dirty {
                 return Ok(());
             }
             inner.dirty = false;
-            let saved = self.save(&inner);
-            serde_json::to_string(&saved)
-                .map_err(|e| Error::state("cannot serialise the state").with_source(e))?
+            (store.next_generation(), self.save(&inner))
         };
-        let path = dir.join(STATE_FILE);
-        let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-        write_private(&tmp, Zeroizing::new(text).as_bytes())
-            .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-        std::fs::rename(&tmp, &path)
-            .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))
+        store.write(generation, &saved)
     }
 
     fn save(&self, inner: &Inner) -> SavedState {
@@ -597,41 +591,26 @@ impl Shared {
     }
 }
 
-/// Writes a file that holds private keys: readable by its owner only (on Unix).
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// The file in `--state` that holds the state.
+/// The JSON file in which earlier versions kept `--state` (imported into SQLite once).
 pub(crate) const STATE_FILE: &str = "state.json";
-const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 
 /// The state as `--state` stores it.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SavedState {
-    version: u32,
+    pub(crate) version: u32,
     pub(crate) clock_ms: i64,
     pub(crate) alipay_key: String,
     pub(crate) ca: Option<SavedAuthority>,
-    apps: Vec<SavedApp>,
-    grants: HashMap<String, Grant>,
-    trades: Vec<Trade>,
-    notifications: Vec<Notification>,
-    oauth_codes: HashMap<String, OauthCode>,
-    user_tokens: HashMap<String, UserToken>,
-    settle_keys: Vec<(String, String, String)>,
-    seq: u64,
-    default_app: Option<String>,
+    pub(crate) apps: Vec<SavedApp>,
+    pub(crate) grants: HashMap<String, Grant>,
+    pub(crate) trades: Vec<Trade>,
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) oauth_codes: HashMap<String, OauthCode>,
+    pub(crate) user_tokens: HashMap<String, UserToken>,
+    pub(crate) settle_keys: Vec<(String, String, String)>,
+    pub(crate) seq: u64,
+    pub(crate) default_app: Option<String>,
 }
 
 impl std::fmt::Debug for SavedState {
