@@ -454,12 +454,13 @@ fn png_size(png: &[u8]) -> (u32, u32) {
     (be(&png[16..20]), be(&png[20..24]))
 }
 
-/// Keeps a screenshot: in docs/img/ with `UPDATE_SCREENSHOTS=1`, else in the temp folder.
+/// Keeps a screenshot: in docs/img/ with `UPDATE_SCREENSHOTS=1`, else in the target folder's
+/// `tmp/browser-screenshots`.
 fn keep_screenshot(name: &str, png: &[u8]) -> PathBuf {
     let dir = if std::env::var(UPDATE_SCREENSHOTS_ENV).as_deref() == Ok("1") {
         repo_root().join("docs").join("img")
     } else {
-        std::env::temp_dir().join(format!("alipay-browser-shots-{}", std::process::id()))
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots")
     };
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
