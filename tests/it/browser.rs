@@ -49,7 +49,7 @@ const REQUIRE_BROWSER_ENV: &str = "REQUIRE_BROWSER";
 /// Set to `1` to write the screenshots to docs/img/.
 const UPDATE_SCREENSHOTS_ENV: &str = "UPDATE_SCREENSHOTS";
 /// The longest any single wait (page load, element, process start) may take.
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(60);
 /// The W3C element reference key.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -228,6 +228,15 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // chromedriver leads its own process group, which its Chromium processes join: end
+        // the group (all started by this test), then the driver itself.
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -246,12 +255,19 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(profile.join("user-data")).unwrap();
         let log = profile.join("chromedriver.log");
-        let driver = Command::new(chromedriver)
+        let mut command = Command::new(chromedriver);
+        command
             .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt as _;
+            command.process_group(0);
+        }
+        let driver = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
         let mut browser = Browser {
