@@ -14,9 +14,9 @@ use alipay::{Client, Environment, FixedClock};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const APP_KEY: &[u8] = include_bytes!("../../alipay-sign/tests/data/app_private_pkcs1.pem");
-const ALIPAY_KEY: &[u8] = include_bytes!("../../alipay-sign/tests/data/alipay_private_pkcs1.pem");
-const ALIPAY_PUBLIC: &[u8] = include_bytes!("../../alipay-sign/tests/data/alipay_public.pem");
+const APP_KEY: &[u8] = include_bytes!("../tests/data/app_private_pkcs1.pem");
+const ALIPAY_KEY: &[u8] = include_bytes!("../tests/data/alipay_private_pkcs1.pem");
+const ALIPAY_PUBLIC: &[u8] = include_bytes!("../tests/data/alipay_public.pem");
 
 const NODE: &str = r#"{"code":"10000","msg":"Success","trade_no":"2026112622001400000000000001","out_trade_no":"T20261126000001","buyer_logon_id":"159****5620","trade_status":"TRADE_SUCCESS","total_amount":"88.88","receipt_amount":"88.88","buyer_pay_amount":"88.88","send_pay_date":"2026-11-26 12:00:00","buyer_user_id":"2088102122524333"}"#;
 

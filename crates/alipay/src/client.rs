@@ -400,8 +400,8 @@ enum Pending<T> {
 /// with `alipay-sign`'s diagnostics ("found a public key; the app private key is needed here").
 ///
 /// ```
-/// # let app_key = include_bytes!("../../alipay-sign/tests/data/app_private_pkcs1.pem");
-/// # let alipay_key = include_bytes!("../../alipay-sign/tests/data/alipay_public.pem");
+/// # let app_key = include_bytes!("../tests/data/app_private_pkcs1.pem");
+/// # let alipay_key = include_bytes!("../tests/data/alipay_public.pem");
 /// use alipay::{Client, Environment};
 /// let client = Client::builder()
 ///     .app_id("2021000000000001")

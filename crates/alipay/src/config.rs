@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn parse_and_build() {
-        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../alipay-sign/tests/data");
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
         let text = r#"
             app_id = "2021000000000001"
             private_key = "app_private_pkcs8.pem"

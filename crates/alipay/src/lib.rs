@@ -19,8 +19,8 @@
 //! ## Example
 //!
 //! ```
-//! # let app_key = include_bytes!("../../alipay-sign/tests/data/app_private_pkcs1.pem");
-//! # let alipay_key = include_bytes!("../../alipay-sign/tests/data/alipay_public.pem");
+//! # let app_key = include_bytes!("../tests/data/app_private_pkcs1.pem");
+//! # let alipay_key = include_bytes!("../tests/data/alipay_public.pem");
 //! use alipay::{Client, Environment, RequestOptions};
 //! use alipay::model::{Amount, trade::AppPayRequest};
 //!

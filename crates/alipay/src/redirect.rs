@@ -61,8 +61,8 @@ impl Client {
     /// Every attribute value is HTML-escaped (`&`, `<`, `>`, `"`, `'`).
     ///
     /// ```
-    /// # let app_key = include_bytes!("../../alipay-sign/tests/data/app_private_pkcs1.pem");
-    /// # let alipay_key = include_bytes!("../../alipay-sign/tests/data/alipay_public.pem");
+    /// # let app_key = include_bytes!("../tests/data/app_private_pkcs1.pem");
+    /// # let alipay_key = include_bytes!("../tests/data/alipay_public.pem");
     /// use alipay::{Client, RequestOptions};
     /// use alipay::model::{Amount, trade::PagePayRequest};
     /// let client = Client::builder().app_id("2021000000000001")
