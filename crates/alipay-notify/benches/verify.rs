@@ -16,8 +16,7 @@ use alipay_notify::{Form, NotifyBuilder, NotifyRule, NotifyVerifier};
 use alipay_sign::{Backend, Charset, PrivateKey, RsaSigner, RsaVerifier, SignType, Verifier};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-const ALIPAY_PRIVATE: &[u8] =
-    include_bytes!("../tests/data/alipay_private_pkcs1.pem");
+const ALIPAY_PRIVATE: &[u8] = include_bytes!("../tests/data/alipay_private_pkcs1.pem");
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// A real-shaped `trade_status_sync` notification (the fields of PROTOCOL §3.1).

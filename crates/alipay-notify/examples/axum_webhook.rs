@@ -28,8 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const APP_ID: &str = "2021000000000000";
 /// Stands in for Alipay's private key; a real service never has it.
-const TEST_ALIPAY_PRIVATE: &[u8] =
-    include_bytes!("../tests/data/alipay_private_pkcs1.pem");
+const TEST_ALIPAY_PRIVATE: &[u8] = include_bytes!("../tests/data/alipay_private_pkcs1.pem");
 
 #[derive(Clone)]
 struct AppState {
