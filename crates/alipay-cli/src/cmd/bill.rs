@@ -119,7 +119,7 @@ pub(crate) struct DownloadArgs {
     /// A day (yyyy-MM-dd) or a month (yyyy-MM), in UTC+8.
     #[arg(long, value_name = "YYYY-MM-DD|YYYY-MM")]
     date: String,
-    /// Where to save the ZIP (default: alipay_bill_<type>_<date>.zip in the current folder).
+    /// Where to save the ZIP (default: `alipay_bill_<type>_<date>.zip` in the current folder).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
