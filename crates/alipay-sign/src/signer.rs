@@ -169,14 +169,7 @@ impl RsaSigner {
 
     /// Prepares a signer that uses only `backend` (for comparisons and benchmarks).
     pub fn with_backend(key: &PrivateKey, backend: Backend) -> Result<Self, Error> {
-        if !Backend::available().contains(&backend) {
-            return Err(Error::unsupported(format!(
-                "the {} backend is not compiled in; enable the `{}` feature of alipay-sign",
-                backend_name(backend),
-                backend_feature(backend)
-            )));
-        }
-        Self::build(key, Some(backend))
+        Self::build(key, Some(require_backend(backend)?))
     }
 
     #[allow(unused_variables, unused_mut)] // which fields exist depends on the features
@@ -262,14 +255,7 @@ impl RsaVerifier {
 
     /// Uses only `backend`.
     pub fn with_backend(key: &PublicKey, backend: Backend) -> Result<Self, Error> {
-        if !Backend::available().contains(&backend) {
-            return Err(Error::unsupported(format!(
-                "the {} backend is not compiled in; enable the `{}` feature of alipay-sign",
-                backend_name(backend),
-                backend_feature(backend)
-            )));
-        }
-        Self::build(key, Some(backend))
+        Self::build(key, Some(require_backend(backend)?))
     }
 
     #[allow(unused_variables, unused_mut)] // which fields exist depends on the features
@@ -352,6 +338,19 @@ pub(crate) fn verify_with_hash(
     signature: &[u8],
 ) -> Result<(), Error> {
     RsaVerifier::new(key)?.verify_hash(hash, message, signature)
+}
+
+/// `backend` if it is compiled in; otherwise an error naming the feature to enable.
+fn require_backend(backend: Backend) -> Result<Backend, Error> {
+    if Backend::available().contains(&backend) {
+        Ok(backend)
+    } else {
+        Err(Error::unsupported(format!(
+            "the {} backend is not compiled in; enable the `{}` feature of alipay-sign",
+            backend_name(backend),
+            backend_feature(backend)
+        )))
+    }
 }
 
 fn backend_name(b: Backend) -> &'static str {
