@@ -67,6 +67,10 @@ pub(crate) fn generate(doc: &serde_json::Value, naming: &Naming) -> Result<Outpu
         generated.with_extension("rs"),
         emit::root_module(&api, &plan)?,
     );
+    files.insert(
+        generated.join("routes.rs"),
+        emit::routes_module(&api, &plan)?,
+    );
     for module in plan.modules.values() {
         let text = emit::module(&api, naming, &plan, module)?;
         files.insert(generated.join(format!("{}.rs", module.name)), text);

@@ -54,3 +54,4 @@ pub mod zhima_customer;
 pub mod zhima_merchant;
 #[cfg(feature = "zoloz-authentication")]
 pub mod zoloz_authentication;
+pub(crate) mod routes;

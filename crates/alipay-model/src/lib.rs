@@ -63,5 +63,7 @@ pub use code::{CodeEnum, NoOperationErrorCode};
 pub use error::Error;
 pub use generated::*;
 pub use redirect::{RedirectRequest, TradeRef};
-pub use request::{AlipayRequest, FileContent, FilePart, HttpMethod, V3Body, V3Parts, V3Route};
+pub use request::{
+    AlipayRequest, FileContent, FilePart, HttpMethod, V3Body, V3Parts, V3Route, v3_route, v3_routes,
+};
 pub use status::{ProductCode, TradeStatus};

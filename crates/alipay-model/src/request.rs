@@ -179,6 +179,36 @@ fn scalar(value: &Value) -> Option<String> {
 }
 
 impl V3Route {
+    /// A route, for operations that are not in the generated model (the fields are public, but
+    /// the struct is `#[non_exhaustive]`, so this is the way to build one outside this crate).
+    ///
+    /// ```
+    /// use alipay_model::{HttpMethod, V3Body, V3Route};
+    ///
+    /// let route = V3Route::new(HttpMethod::Get, "/v3/alipay/demo/{id}", &["id"], &["page"], V3Body::Empty);
+    /// let fields = serde_json::json!({"id": "a b", "page": 2});
+    /// let parts = route.split(fields.as_object().cloned().unwrap_or_default())?;
+    /// assert_eq!(parts.target(), "/v3/alipay/demo/a%20b?page=2");
+    /// assert_eq!(parts.body, None);
+    /// # Ok::<(), alipay_model::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn new(
+        method: HttpMethod,
+        path: &'static str,
+        path_params: &'static [&'static str],
+        query_params: &'static [&'static str],
+        body: V3Body,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            path_params,
+            query_params,
+            body,
+        }
+    }
+
     /// Splits serialised fields by this route.
     ///
     /// # Errors
@@ -221,6 +251,36 @@ impl V3Route {
             body,
         })
     }
+}
+
+/// The v3 route of the operation named `method` (`alipay.trade.query`), from the generated
+/// table of every operation of the vendored OpenAPI description — available whatever family
+/// features are enabled, so untyped calls can find their HTTP method, path and parameters.
+///
+/// ```
+/// use alipay_model::{HttpMethod, V3Body, v3_route};
+///
+/// let route = v3_route("alipay.trade.query").expect("a known operation");
+/// assert_eq!(route.method, HttpMethod::Post);
+/// assert_eq!(route.path, "/v3/alipay/trade/query");
+/// assert_eq!(route.body, V3Body::Json);
+/// assert!(v3_route("alipay.no.such.method").is_none());
+/// ```
+#[must_use]
+pub fn v3_route(method: &str) -> Option<V3Route> {
+    let routes = crate::generated::routes::ROUTES;
+    routes
+        .binary_search_by(|(name, _)| (*name).cmp(method))
+        .ok()
+        .and_then(|i| routes.get(i))
+        .map(|(_, route)| *route)
+}
+
+/// The names and v3 routes of every operation of the generated table, sorted by name.
+pub fn v3_routes() -> impl ExactSizeIterator<Item = (&'static str, V3Route)> {
+    crate::generated::routes::ROUTES
+        .iter()
+        .map(|(name, route)| (*name, *route))
 }
 
 /// A v3 request, ready for the transport (which adds the host, headers and signature).
@@ -408,5 +468,59 @@ mod tests {
             format!("{file:?}"),
             r#"FileContent { file_name: "a.png", content_type: Some("image/png"), len: 3 }"#
         );
+    }
+
+    #[test]
+    fn route_table_is_sorted_unique_and_complete() {
+        let names: Vec<&str> = v3_routes().map(|(name, _)| name).collect();
+        assert_eq!(names.len(), 747);
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+        for (name, route) in v3_routes() {
+            assert_eq!(v3_route(name), Some(route), "{name}");
+            assert!(route.path.starts_with("/v3/"), "{name}: {}", route.path);
+        }
+    }
+
+    #[test]
+    fn route_lookup_returns_the_generated_routes() {
+        assert_eq!(
+            v3_route("alipay.trade.advance.consult").map(|r| (r.method, r.path, r.body)),
+            Some((
+                HttpMethod::Get,
+                "/v3/alipay/trade/advance/consult",
+                V3Body::Empty
+            ))
+        );
+        assert_eq!(
+            v3_route("alipay.marketing.material.image.upload").map(|r| r.body),
+            Some(V3Body::Multipart { data_part: true })
+        );
+        assert_eq!(v3_route(""), None);
+        assert_eq!(v3_route("alipay.trade.query "), None);
+        assert_eq!(v3_route("ALIPAY.TRADE.QUERY"), None);
+    }
+
+    #[cfg(feature = "trade")]
+    #[test]
+    fn route_lookup_agrees_with_the_typed_requests() {
+        use crate::trade::{AdvanceConsultRequest, QueryRequest, RefundRequest};
+        fn same<R: AlipayRequest>() {
+            assert_eq!(v3_route(R::METHOD), R::V3, "{}", R::METHOD);
+        }
+        same::<AdvanceConsultRequest>();
+        same::<QueryRequest>();
+        same::<RefundRequest>();
+    }
+
+    #[test]
+    fn new_builds_the_same_route_as_a_literal() {
+        const BUILT: V3Route = V3Route::new(
+            HttpMethod::Post,
+            "/v3/x/{activity_id}/voucher/{voucher_code}/use",
+            &["activity_id", "voucher_code"],
+            &["auth_token", "page"],
+            V3Body::Json,
+        );
+        assert_eq!(BUILT, ROUTE);
     }
 }

@@ -80,7 +80,7 @@ pub(crate) fn root_module(api: &Api, plan: &Plan) -> Result<String, String> {
             None => quote!(pub mod #name;),
         }
     });
-    render(quote! { #header #(#modules)* })
+    render(quote! { #header #(#modules)* pub(crate) mod routes; })
 }
 
 /// The lines of the `[features]` block.
@@ -340,25 +340,7 @@ impl Ctx<'_> {
 
         let request_ident = ident(&names.request);
         let response_ident = ident(&names.response);
-        let http = ident(&capitalise_lower(&op.http_method));
-        let path = &op.path;
-        let path_params = op
-            .params
-            .iter()
-            .filter(|(l, _)| *l == Location::Path)
-            .map(|(_, p)| &p.name);
-        let query_params = op
-            .params
-            .iter()
-            .filter(|(l, _)| *l == Location::Query)
-            .map(|(_, p)| &p.name);
-        let body = match op.body_kind {
-            BodyKind::None => quote!(crate::V3Body::Empty),
-            BodyKind::Json => quote!(crate::V3Body::Json),
-            BodyKind::Multipart { data_part } => {
-                quote!(crate::V3Body::Multipart { data_part: #data_part })
-            }
-        };
+        let route = route(op);
         let upload = !op.files.is_empty();
         let files = if upload {
             let pushes = op.files.iter().map(|f| {
@@ -388,17 +370,71 @@ impl Ctx<'_> {
                 type Response = #response_ident;
                 type ErrorCode = #error_type;
                 const METHOD: &'static str = #method;
-                const V3: Option<crate::V3Route> = Some(crate::V3Route {
-                    method: crate::HttpMethod::#http,
-                    path: #path,
-                    path_params: &[#(#path_params),*],
-                    query_params: &[#(#query_params),*],
-                    body: #body,
-                });
+                const V3: Option<crate::V3Route> = Some(#route);
                 #files
             }
         })
     }
+}
+
+/// The `crate::V3Route { … }` literal of an operation.
+fn route(op: &Operation) -> TokenStream {
+    let http = ident(&capitalise_lower(&op.http_method));
+    let path = &op.path;
+    let path_params = op
+        .params
+        .iter()
+        .filter(|(l, _)| *l == Location::Path)
+        .map(|(_, p)| &p.name);
+    let query_params = op
+        .params
+        .iter()
+        .filter(|(l, _)| *l == Location::Query)
+        .map(|(_, p)| &p.name);
+    let body = match op.body_kind {
+        BodyKind::None => quote!(crate::V3Body::Empty),
+        BodyKind::Json => quote!(crate::V3Body::Json),
+        BodyKind::Multipart { data_part } => {
+            quote!(crate::V3Body::Multipart { data_part: #data_part })
+        }
+    };
+    quote! {
+        crate::V3Route {
+            method: crate::HttpMethod::#http,
+            path: #path,
+            path_params: &[#(#path_params),*],
+            query_params: &[#(#query_params),*],
+            body: #body,
+        }
+    }
+}
+
+/// `src/generated/routes.rs`: the v3 route of every generated operation, sorted by method name,
+/// compiled whatever the family features (a lookup table for untyped calls).
+pub(crate) fn routes_module(api: &Api, plan: &Plan) -> Result<String, String> {
+    let mut ops: Vec<&Operation> = plan
+        .modules
+        .values()
+        .flat_map(|m| m.operations.iter().map(|&i| &api.operations[i]))
+        .collect();
+    ops.sort_by(|a, b| a.method.cmp(&b.method));
+    if let Some(pair) = ops.windows(2).find(|w| w[0].method == w[1].method) {
+        return Err(format!("two operations named {}", pair[0].method));
+    }
+    let header = inner_doc(&format!(
+        "The v3 route of each of the {} operations, sorted by method name, whatever the family \
+         features; looked up by [`crate::v3_route`].",
+        ops.len()
+    ));
+    let entries = ops.iter().map(|op| {
+        let method = &op.method;
+        let route = route(op);
+        quote!((#method, #route))
+    });
+    render(quote! {
+        #header
+        pub(crate) static ROUTES: &[(&str, crate::V3Route)] = &[#(#entries),*];
+    })
 }
 
 fn capitalise_lower(s: &str) -> String {
