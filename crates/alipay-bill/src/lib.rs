@@ -17,8 +17,9 @@
 //!   between the rows and the footer totals.
 //! - [`Money`] is an exact signed amount in fen; [`BillDate`] a daily or monthly bill date.
 //! - [`TableWriter`] and [`ZipWriter`] write the real format back (GBK, TABs, markers, footers);
-//!   [`write_trade_zip`] makes a whole trade bill ZIP from rows; [`csv_header`] and [`csv_record`]
-//!   render plain UTF-8 CSV.
+//!   [`write_trade_zip`] makes a whole trade bill ZIP from rows (the 业务明细 entry and its
+//!   业务明细(汇总) entry, derived by [`Summary`]); [`csv_header`] and [`csv_record`] render plain
+//!   UTF-8 CSV.
 //! - [`Error`] names the entry, line and column of a problem and what was expected.
 //!
 //! # Example
@@ -67,6 +68,7 @@ mod lines;
 mod money;
 mod reader;
 mod rows;
+mod summary;
 mod time;
 mod writer;
 
@@ -77,9 +79,11 @@ pub use lines::Encoding;
 pub use money::{Money, ParseMoneyError};
 pub use reader::TableReader;
 pub use rows::{AccountRow, BusinessType, DetailRow, Row, SummaryRow, TableKind};
+pub use summary::Summary;
 pub use time::{BillDate, Period};
 pub use writer::{
-    TableWriter, WriteOptions, ZipEntry, ZipWriter, csv_header, csv_record, write_trade_zip,
+    TableWriter, TradeZipOptions, WriteOptions, ZipEntry, ZipWriter, csv_header, csv_record,
+    write_trade_zip, write_trade_zip_with,
 };
 
 #[cfg(test)]

@@ -282,7 +282,8 @@ impl<R> TableReader<R> {
 
     /// Compares the rows read with the footer totals: counts and amounts per business type
     /// (交易/退款 for the detail table, 支出/收入 for the account flow) or, for the summary, the store
-    /// rows with the `合计` row. Reports [`crate::Difference::NotFinished`] before the end.
+    /// rows with the `合计` row (a summary without one, which real files may be, passes). Reports
+    /// [`crate::Difference::NotFinished`] before the end.
     #[must_use]
     pub fn check(&self) -> Check {
         match (&self.footer, self.state) {

@@ -14,7 +14,9 @@ use crate::time::parse_cell_time;
 pub enum TableKind {
     /// 业务明细: one row per trade or refund (`bill_type=trade`), 25 columns.
     Detail,
-    /// 业务明细(汇总): one row per store and a final `合计` row (`bill_type=trade`), 12 columns.
+    /// 业务明细(汇总): one row per store and, in the files the writer makes, a final `合计` row
+    /// (`bill_type=trade`), 12 columns. Whether real files end with `合计` is unverified; the
+    /// reader accepts the table with or without it.
     Summary,
     /// 账务明细: the account flow of `bill_type=signcustomer`, 12 columns.
     Account,
@@ -517,10 +519,12 @@ impl DetailRow {
     }
 }
 
-/// One row of the 业务明细(汇总) (trade summary) table: one per store, and a final `合计` row.
+/// One row of the 业务明细(汇总) (trade summary) table: one per store, and a final `合计` row
+/// (its presence in real files is unverified; the reader accepts the table without it).
 ///
 /// The layout comes from open-source parsers; no real summary file has been seen (see
-/// `docs/bills.md`).
+/// `docs/bills.md`). [`crate::Summary`] derives these rows from detail rows; how each column is
+/// derived (实收净额 = 商家实收 − 服务费, unverified) is documented there.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -547,7 +551,7 @@ pub struct SummaryRow {
     pub service_fee: Money,
     /// 分润（元）.
     pub profit_share: Money,
-    /// 实收净额（元）.
+    /// 实收净额（元）; [`crate::Summary`] derives it as 商家实收 − 服务费 (unverified).
     pub net_received: Money,
     /// Columns that are not among the 12 standard ones, as `(header, cell)`.
     #[cfg_attr(feature = "serde", serde(serialize_with = "serde_extra"))]

@@ -755,20 +755,63 @@ proptest! {
         rows in proptest::collection::vec(detail_row(), 0..20),
         monthly in any::<bool>(),
         utf8 in any::<bool>(),
+        with_total in any::<bool>(),
     ) {
+        // A store numbered 合计 cannot be written (it would read back as the total row).
+        prop_assume!(rows.iter().all(|r| r.store_id != "合计"));
         let date = if monthly { "2019-09".parse::<BillDate>().unwrap() } else { "2019-09-16".parse().unwrap() };
         let exported = datetime(2019, 10, 1, 5, 46, 49, 0);
-        let zip = write_trade_zip(Cursor::new(Vec::new()), ACCOUNT, date, &rows, exported).unwrap();
+        let options = TradeZipOptions::default().summary_total(with_total);
+        let zip = write_trade_zip_with(Cursor::new(Vec::new()), ACCOUNT, date, &rows, exported, options).unwrap();
         let mut archive = BillArchive::new(Cursor::new(zip.into_inner())).unwrap();
+        let kinds: Vec<Option<TableKind>> = archive.entries().iter().map(|e| e.kind).collect();
+        prop_assert_eq!(kinds, [Some(TableKind::Detail), Some(TableKind::Summary)]);
         let mut table = archive.open_kind(TableKind::Detail).unwrap().unwrap();
         prop_assert_eq!(table.header().period.and_then(|p| p.bill_date()), Some(date));
         let back = read_all(&mut table);
         prop_assert_eq!(&back, &rows);
-        let footer = table.footer().unwrap();
+        let footer = table.footer().unwrap().clone();
         prop_assert_eq!(footer.exported_at, Some(exported));
         let trades = rows.iter().filter(|r| r.business_type == BusinessType::Trade).count() as u64;
         prop_assert_eq!(footer.trade.unwrap().count, trades);
         prop_assert!(table.check().is_ok());
+        drop(table);
+
+        // The summary entry reads back as the rows derived from the detail rows, and checks.
+        let mut summary = archive.open_kind(TableKind::Summary).unwrap().unwrap();
+        prop_assert_eq!(summary.header().title.as_str(), "支付宝业务汇总查询");
+        prop_assert_eq!(summary.header().period.and_then(|p| p.bill_date()), Some(date));
+        let back: Vec<SummaryRow> = summary
+            .by_ref()
+            .map(|r| r.unwrap().as_summary().unwrap().clone())
+            .collect();
+        let derived = Summary::from_details(&rows);
+        prop_assert_eq!(&back, &derived.rows(with_total));
+        prop_assert!(summary.check().is_ok(), "{}", summary.check());
+        prop_assert_eq!(summary.footer().unwrap().exported_at, Some(exported));
+        // Independent sums: the counts and amounts of the detail rows, per store and in total.
+        let total = derived.total();
+        prop_assert_eq!(total.trade_count, trades);
+        prop_assert_eq!(total.refund_count, rows.len() as u64 - trades);
+        prop_assert_eq!(total.received, footer.trade.unwrap().received + footer.refund.unwrap().received);
+        let sum = |f: fn(&DetailRow) -> Money| rows.iter().map(f).sum::<Money>();
+        prop_assert_eq!(total.order_amount, sum(|r| r.order_amount));
+        prop_assert_eq!(total.service_fee, sum(|r| r.service_fee));
+        prop_assert_eq!(total.net_received, sum(|r| r.received) - sum(|r| r.service_fee));
+        for store in derived.stores() {
+            let mine: Vec<&DetailRow> = rows
+                .iter()
+                .filter(|r| r.store_id == store.store_id && r.store_name == store.store_name)
+                .collect();
+            prop_assert_eq!(store.trade_count + store.refund_count, mine.len() as u64);
+            prop_assert_eq!(store.received, mine.iter().map(|r| r.received).sum::<Money>());
+            prop_assert_eq!(store.profit_share, mine.iter().map(|r| r.profit_share).sum::<Money>());
+        }
+        prop_assert_eq!(
+            derived.stores().map(|s| s.trade_count + s.refund_count).sum::<u64>(),
+            rows.len() as u64
+        );
+        drop(summary);
 
         // The same rows through a UTF-8 table with an extra column.
         let encoding = if utf8 { Encoding::Utf8 } else { Encoding::Gbk };
@@ -794,4 +837,196 @@ proptest! {
         with_header.extend_from_slice(&bytes);
         let _ = read_any(&with_header);
     }
+}
+
+/// Detail rows for the summary tests: two stores (one without id or name), a refund, a fee.
+fn summary_sample() -> Vec<DetailRow> {
+    let row = |store: &str, name: &str, refund: bool, amount: i64, fee: i64| DetailRow {
+        store_id: store.into(),
+        store_name: name.into(),
+        business_type: if refund {
+            BusinessType::Refund
+        } else {
+            BusinessType::Trade
+        },
+        order_amount: m(amount),
+        received: m(amount),
+        service_fee: m(fee),
+        ..DetailRow::default()
+    };
+    vec![
+        row("S1", "一号店", false, 1000, 6),
+        row("", "", false, 1, 0),
+        row("S1", "一号店", true, -250, -1),
+    ]
+}
+
+#[test]
+fn summary_member_has_the_exact_gbk_bytes() {
+    // Every byte below is written out by hand: ASCII as text, Chinese as its GBK code.
+    const TITLE: &[u8] =
+        b"\xd6\xa7\xb8\xb6\xb1\xa6\xd2\xb5\xce\xf1\xbb\xe3\xd7\xdc\xb2\xe9\xd1\xaf"; // 支付宝业务汇总查询
+    const ACCOUNT_LABEL: &[u8] = b"\xd5\xcb\xba\xc5\xa3\xba"; // 账号：
+    const START: &[u8] = b"\xc6\xf0\xca\xbc\xc8\xd5\xc6\xda\xa3\xba"; // 起始日期：
+    const END: &[u8] = b"\xd6\xd5\xd6\xb9\xc8\xd5\xc6\xda\xa3\xba"; // 终止日期：
+    const YEAR: &[u8] = b"\xc4\xea"; // 年
+    const MONTH: &[u8] = b"\xd4\xc2"; // 月
+    const DAY: &[u8] = b"\xc8\xd5"; // 日
+    const LIST: &[u8] = b"\xd2\xb5\xce\xf1\xbb\xe3\xd7\xdc\xc1\xd0\xb1\xed"; // 业务汇总列表
+    const ENDS: &[u8] = b"\xbd\xe1\xca\xf8"; // 结束
+    const YUAN: &[u8] = b"\xa3\xa8\xd4\xaa\xa3\xa9"; // （元）
+    const STORE_NAME: &[u8] = b"\xd2\xbb\xba\xc5\xb5\xea"; // 一号店
+    const TOTAL: &[u8] = b"\xba\xcf\xbc\xc6"; // 合计
+    const EXPORTED: &[u8] = b"\xb5\xbc\xb3\xf6\xca\xb1\xbc\xe4\xa3\xba"; // 导出时间：
+    let date = |d: &[u8]| -> Vec<u8> { [&b"[2019"[..], YEAR, b"09", MONTH, d, DAY].concat() };
+    let columns: [&[u8]; 12] = [
+        b"\xc3\xc5\xb5\xea\xb1\xe0\xba\xc5", // 门店编号
+        b"\xc3\xc5\xb5\xea\xc3\xfb\xb3\xc6", // 门店名称
+        b"\xbd\xbb\xd2\xd7\xb6\xa9\xb5\xa5\xd7\xdc\xb1\xca\xca\xfd", // 交易订单总笔数
+        b"\xcd\xcb\xbf\xee\xb6\xa9\xb5\xa5\xd7\xdc\xb1\xca\xca\xfd", // 退款订单总笔数
+        &[&b"\xb6\xa9\xb5\xa5\xbd\xf0\xb6\xee"[..], YUAN].concat(), // 订单金额（元）
+        &[&b"\xc9\xcc\xbc\xd2\xca\xb5\xca\xd5"[..], YUAN].concat(), // 商家实收（元）
+        &[&b"\xd6\xa7\xb8\xb6\xb1\xa6\xd3\xc5\xbb\xdd"[..], YUAN].concat(), // 支付宝优惠（元）
+        &[&b"\xc9\xcc\xbc\xd2\xd3\xc5\xbb\xdd"[..], YUAN].concat(), // 商家优惠（元）
+        &[&b"\xbf\xa8\xcf\xfb\xb7\xd1\xbd\xf0\xb6\xee"[..], YUAN].concat(), // 卡消费金额（元）
+        &[&b"\xb7\xfe\xce\xf1\xb7\xd1"[..], YUAN].concat(), // 服务费（元）
+        &[&b"\xb7\xd6\xc8\xf3"[..], YUAN].concat(), // 分润（元）
+        &[&b"\xca\xb5\xca\xd5\xbe\xbb\xb6\xee"[..], YUAN].concat(), // 实收净额（元）
+    ];
+    let mut expected: Vec<u8> = Vec::new();
+    let mut line = |parts: &[&[u8]]| {
+        for p in parts {
+            expected.extend_from_slice(p);
+        }
+        expected.push(b'\n');
+    };
+    line(&[b"#", TITLE]);
+    line(&[b"#", ACCOUNT_LABEL, b"[20880211096256330156]"]);
+    line(&[
+        b"#",
+        START,
+        &date(b"16"),
+        b" 00:00:00]   ",
+        END,
+        &date(b"17"),
+        b" 00:00:00]",
+    ]);
+    line(&[b"#", &[b'-'; 41], LIST, &[b'-'; 40]]);
+    line(&[&columns.join(&b","[..])]);
+    // Stores in order of (门店编号, 门店名称): the one without a store first. The 1000 fen
+    // payment with a 6 fen fee and the 250 fen refund returning 1 fen of it: 商家实收 7.50,
+    // 服务费 0.05, 实收净额 7.50 − 0.05 = 7.45.
+    line(&[b"\t,\t,1,0,0.01,0.01,0.00,0.00,0.00,0.00,0.00,0.01"]);
+    line(&[
+        b"S1\t,",
+        STORE_NAME,
+        b"\t,1,1,7.50,7.50,0.00,0.00,0.00,0.05,0.00,7.45",
+    ]);
+    line(&[TOTAL, b"\t,\t,2,1,7.51,7.51,0.00,0.00,0.00,0.05,0.00,7.46"]);
+    line(&[b"#", &[b'-'; 40], LIST, ENDS, &[b'-'; 37]]);
+    line(&[b"#", EXPORTED, &date(b"17"), b" 05:46:49]"]);
+
+    let summary = Summary::from_details(&summary_sample());
+    let header =
+        BillHeader::new(TableKind::Summary, ACCOUNT, "2019-09-16".parse().unwrap()).unwrap();
+    let exported = datetime(2019, 9, 17, 5, 46, 49, 0);
+    let written = summary
+        .write_table(
+            Vec::new(),
+            &header,
+            Some(exported),
+            true,
+            WriteOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(written, expected, "{}", encoding_rs::GBK.decode(&written).0);
+
+    // The same member inside the ZIP, under its GBK name, after the detail member.
+    let zip = write_trade_zip(
+        Cursor::new(Vec::new()),
+        ACCOUNT,
+        "2019-09-16".parse().unwrap(),
+        &summary_sample(),
+        exported,
+    )
+    .unwrap()
+    .into_inner();
+    let summary_name: &[u8] =
+        b"20880211096256330156_20190916_\xd2\xb5\xce\xf1\xc3\xf7\xcf\xb8(\xbb\xe3\xd7\xdc).csv"; // …_业务明细(汇总).csv
+    let detail_name: &[u8] = b"20880211096256330156_20190916_\xd2\xb5\xce\xf1\xc3\xf7\xcf\xb8.csv"; // …_业务明细.csv
+    let find = |needle: &[u8]| zip.windows(needle.len()).position(|w| w == needle);
+    let (detail_at, summary_at) = (find(detail_name).unwrap(), find(summary_name).unwrap());
+    assert!(detail_at < summary_at, "the detail entry comes first");
+    let mut archive = BillArchive::new(Cursor::new(zip.clone())).unwrap();
+    let entries = archive.entries().to_vec();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].kind, Some(TableKind::Summary));
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut archive.entry_reader(&entries[1]).unwrap(), &mut data).unwrap();
+    assert_eq!(data, expected);
+}
+
+#[test]
+fn summary_without_the_total_row_reads_and_checks() {
+    let summary = Summary::from_details(&summary_sample());
+    let header = BillHeader::new(TableKind::Summary, ACCOUNT, "2019-09".parse().unwrap()).unwrap();
+    for with_total in [true, false] {
+        let bytes = summary
+            .write_table(
+                Vec::new(),
+                &header,
+                None,
+                with_total,
+                WriteOptions::default(),
+            )
+            .unwrap();
+        let mut table = TableReader::new(&bytes[..]).unwrap();
+        let back: Vec<SummaryRow> = table
+            .by_ref()
+            .map(|r| r.unwrap().as_summary().unwrap().clone())
+            .collect();
+        assert_eq!(back, summary.rows(with_total));
+        assert!(table.check().is_ok(), "{}", table.check());
+        assert_eq!(table.totals().summary_total.is_some(), with_total);
+        // The store rows add up to the 合计 row whether or not the file has one.
+        let sums = &table.totals().summary;
+        assert_eq!(
+            (
+                sums.trade_count,
+                sums.refund_count,
+                sums.received,
+                sums.net_received
+            ),
+            (2, 1, m(751), m(746))
+        );
+    }
+
+    // A tampered total is still reported.
+    let mut rows = summary.rows(true);
+    rows[2].net_received = m(751);
+    let mut w = TableWriter::new(Vec::new(), TableKind::Summary, &header).unwrap();
+    for r in rows {
+        w.write_row(&Row::Summary(r)).unwrap();
+    }
+    let bytes = w.finish_with_totals(None).unwrap();
+    let mut table = TableReader::new(&bytes[..]).unwrap();
+    let _ = table.skip_to_end().unwrap();
+    assert_eq!(
+        table.check().to_string(),
+        "合计 实收净额（元）: the footer says 7.51, the rows add up to 7.46"
+    );
+
+    // The old layout stays available: the detail entry alone.
+    let zip = write_trade_zip_with(
+        Cursor::new(Vec::new()),
+        ACCOUNT,
+        "2019-09".parse().unwrap(),
+        &summary_sample(),
+        datetime(2019, 10, 1, 0, 0, 0, 0),
+        TradeZipOptions::default().summary(false),
+    )
+    .unwrap();
+    let archive = BillArchive::new(Cursor::new(zip.into_inner())).unwrap();
+    let names: Vec<&str> = archive.entries().iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["20880211096256330156_201909_业务明细.csv"]);
 }

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::footer::{BillHeader, Footer, Totals};
 use crate::lines::Encoding;
 use crate::rows::{Cell, DetailRow, Row, TableKind};
+use crate::summary::Summary;
 use crate::time::{BillDate, CellTime};
 
 /// Options of a [`TableWriter`].
@@ -542,16 +543,59 @@ impl<W: Write + Seek> Write for ZipEntry<'_, W> {
     }
 }
 
-/// Writes a trade bill ZIP holding the 业务明细 table of `rows`, as the emulator serves it: entry
-/// `<account>_<date>_业务明细.csv`, header for `date` (a day or a month), footer totals computed from
-/// the rows, 导出时间 `exported_at`, which is also the entry's timestamp.
+/// What [`write_trade_zip_with`] puts in a trade bill ZIP besides the 业务明细 entry.
+///
+/// The default is the real layout: the detail entry, then the 业务明细(汇总) entry ending with the
+/// `合计` row. `TradeZipOptions::default().summary(false)` gives the detail entry alone (what
+/// `write_trade_zip` wrote before it wrote the summary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TradeZipOptions {
+    /// Write the `…_业务明细(汇总).csv` entry after the detail entry (default `true`).
+    pub summary: bool,
+    /// End the summary with the `合计` row (default `true`; whether real files have it is
+    /// unverified, see [`Summary`]).
+    pub summary_total: bool,
+}
+
+impl Default for TradeZipOptions {
+    fn default() -> Self {
+        Self {
+            summary: true,
+            summary_total: true,
+        }
+    }
+}
+
+impl TradeZipOptions {
+    /// Sets whether the summary entry is written.
+    #[must_use]
+    pub fn summary(mut self, summary: bool) -> Self {
+        self.summary = summary;
+        self
+    }
+
+    /// Sets whether the summary ends with the `合计` row.
+    #[must_use]
+    pub fn summary_total(mut self, total: bool) -> Self {
+        self.summary_total = total;
+        self
+    }
+}
+
+/// Writes a trade bill ZIP of `rows` as Alipay packs it and the emulator serves it: the entry
+/// `<account>_<date>_业务明细.csv` (the rows, footer totals computed from them), then the entry
+/// `<account>_<date>_业务明细(汇总).csv` (the per-store [`Summary`] of the rows and its `合计` row);
+/// GBK entry names, a header for `date` (a day or a month), 导出时间 `exported_at`, which is also the
+/// entries' timestamp. Same as [`write_trade_zip_with`] with the default [`TradeZipOptions`].
 ///
 /// ```
-/// use alipay_bill::{BillArchive, DetailRow, Money, TableKind};
+/// use alipay_bill::{BillArchive, DetailRow, Money, Row, TableKind};
 /// # fn main() -> Result<(), alipay_bill::Error> {
 /// let mut row = DetailRow::default();
 /// row.trade_no = "2019091622001458860515315453".into();
 /// row.subject = "下单测试".into();
+/// row.store_id = "alipay_store".into();
 /// row.order_amount = Money::from_fen(1);
 /// row.received = Money::from_fen(1);
 /// let exported = jiff::civil::datetime(2019, 9, 17, 5, 46, 49, 0);
@@ -563,14 +607,27 @@ impl<W: Write + Seek> Write for ZipEntry<'_, W> {
 ///     exported,
 /// )?;
 /// let mut archive = BillArchive::new(std::io::Cursor::new(zip.into_inner()))?;
-/// assert_eq!(archive.entries()[0].name, "20880211096256330156_20190916_业务明细.csv");
+/// let names: Vec<&str> = archive.entries().iter().map(|e| e.name.as_str()).collect();
+/// assert_eq!(
+///     names,
+///     [
+///         "20880211096256330156_20190916_业务明细.csv",
+///         "20880211096256330156_20190916_业务明细(汇总).csv",
+///     ]
+/// );
 /// let mut table = archive.open_kind(TableKind::Detail)?.expect("a detail entry");
 /// assert_eq!(table.read_row()?.and_then(|r| r.as_detail().cloned()), Some(row));
+/// drop(table);
+/// let mut summary = archive.open_kind(TableKind::Summary)?.expect("a summary entry");
+/// let store = summary.read_row()?.and_then(|r| r.as_summary().cloned()).expect("a store row");
+/// assert_eq!((store.store_id.as_str(), store.trade_count), ("alipay_store", 1));
+/// assert_eq!(store.received.to_string(), "0.01");
 /// # Ok(()) }
 /// ```
 ///
 /// # Errors
-/// On I/O errors, or text that GBK cannot encode.
+/// On I/O errors, text that GBK cannot encode, or a 门店编号 `合计` (see
+/// [`Summary::write_table`]).
 pub fn write_trade_zip<W: Write + Seek>(
     out: W,
     account: &str,
@@ -578,15 +635,72 @@ pub fn write_trade_zip<W: Write + Seek>(
     rows: &[DetailRow],
     exported_at: DateTime,
 ) -> Result<W, Error> {
-    let kind = TableKind::Detail;
-    let header = BillHeader::new(kind, account, date)?;
+    write_trade_zip_with(
+        out,
+        account,
+        date,
+        rows,
+        exported_at,
+        TradeZipOptions::default(),
+    )
+}
+
+/// Like [`write_trade_zip`], with `options` choosing the summary entry and its `合计` row.
+///
+/// ```
+/// use alipay_bill::{BillArchive, TradeZipOptions};
+/// # fn main() -> Result<(), alipay_bill::Error> {
+/// let exported = jiff::civil::datetime(2019, 9, 17, 5, 46, 49, 0);
+/// let zip = alipay_bill::write_trade_zip_with(
+///     std::io::Cursor::new(Vec::new()),
+///     "20880211096256330156",
+///     "2019-09-16".parse()?,
+///     &[],
+///     exported,
+///     TradeZipOptions::default().summary(false),
+/// )?;
+/// let archive = BillArchive::new(std::io::Cursor::new(zip.into_inner()))?;
+/// assert_eq!(archive.entries().len(), 1);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// As [`write_trade_zip`].
+pub fn write_trade_zip_with<W: Write + Seek>(
+    out: W,
+    account: &str,
+    date: BillDate,
+    rows: &[DetailRow],
+    exported_at: DateTime,
+    options: TradeZipOptions,
+) -> Result<W, Error> {
     let mut zip = ZipWriter::new(out);
-    let entry = zip.start_entry(&kind.entry_name(account, date), exported_at)?;
-    let mut table = TableWriter::new(entry, kind, &header)?;
-    for row in rows {
-        table.write_detail(row)?;
+    let mut summary = Summary::new();
+    {
+        let kind = TableKind::Detail;
+        let header = BillHeader::new(kind, account, date)?;
+        let entry = zip.start_entry(&kind.entry_name(account, date), exported_at)?;
+        let mut table = TableWriter::new(entry, kind, &header)?;
+        for row in rows {
+            table.write_detail(row)?;
+            summary.add(row);
+        }
+        table.finish_with_totals(Some(exported_at))?.finish()?;
     }
-    table.finish_with_totals(Some(exported_at))?.finish()?;
+    if options.summary {
+        let kind = TableKind::Summary;
+        let header = BillHeader::new(kind, account, date)?;
+        let entry = zip.start_entry(&kind.entry_name(account, date), exported_at)?;
+        summary
+            .write_table(
+                entry,
+                &header,
+                Some(exported_at),
+                options.summary_total,
+                WriteOptions::default(),
+            )?
+            .finish()?;
+    }
     zip.finish()
 }
 
