@@ -1,24 +1,32 @@
 //! The default transport: hyper 1 + hyper-util's pooled client + rustls.
 
 use std::fmt;
+use std::future::Future as _;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Body as _, Incoming};
 use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::{BoxFuture, HttpRequest, HttpResponse, HttpTransport, TransportError};
+use crate::{
+    BodyStream, BoxFuture, HttpRequest, HttpResponse, HttpTransport, StreamingResponse,
+    TransportError,
+};
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 const DEFAULT_POOL_IDLE: Duration = Duration::from_secs(60);
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 type Direct = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 type Proxied = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
@@ -54,6 +62,7 @@ pub struct HyperTransport {
     inner: Inner,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     max_response_bytes: usize,
     proxy: Option<Arc<str>>,
 }
@@ -63,6 +72,7 @@ impl fmt::Debug for HyperTransport {
         f.debug_struct("HyperTransport")
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("proxy", &self.proxy)
             .finish_non_exhaustive()
@@ -75,6 +85,7 @@ impl fmt::Debug for HyperTransport {
 pub struct HyperTransportBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     max_response_bytes: usize,
     pool_idle_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
@@ -86,6 +97,7 @@ impl Default for HyperTransportBuilder {
         HyperTransportBuilder {
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE),
             pool_max_idle_per_host: 32,
@@ -96,7 +108,9 @@ impl Default for HyperTransportBuilder {
 
 impl HyperTransportBuilder {
     /// Total time for one exchange: connecting, sending, and reading the whole response
-    /// (default 30 s). `None` waits forever.
+    /// (default 30 s). `None` waits forever. For
+    /// [`send_streaming`](HttpTransport::send_streaming) it bounds the wait for the response
+    /// head; the body is then bounded by [`idle_timeout`](Self::idle_timeout).
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into();
         self
@@ -108,8 +122,17 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Largest response body accepted (default 16 MiB); more is an error with
-    /// [`TransportError::is_too_large`].
+    /// For [`send_streaming`](HttpTransport::send_streaming): the longest wait for the next
+    /// chunk of the body (default 60 s); a longer silence ends the body with an error for which
+    /// [`TransportError::is_timeout`] holds. `None` waits forever.
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
+        self
+    }
+
+    /// Largest response body [`send`](HttpTransport::send) accepts (default 16 MiB); more is an
+    /// error with [`TransportError::is_too_large`]. Streamed bodies are not limited: their
+    /// reader decides.
     pub fn max_response_bytes(mut self, max: usize) -> Self {
         self.max_response_bytes = max;
         self
@@ -187,6 +210,7 @@ impl HyperTransportBuilder {
             inner,
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
+            idle_timeout: self.idle_timeout,
             max_response_bytes: self.max_response_bytes,
             proxy,
         })
@@ -284,15 +308,24 @@ impl HyperTransport {
         Self::builder().build()
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    /// Sends the request; returns the response head with the body still to read.
+    async fn head(
+        &self,
+        request: HttpRequest,
+        described: &str,
+    ) -> Result<http::Response<Incoming>, TransportError> {
         let (parts, body) = request.into_parts();
-        let described = describe(&parts.method, &parts.uri);
         let request = http::Request::from_parts(parts, Full::new(body));
-        let response = match &self.inner {
+        match &self.inner {
             Inner::Direct(c) => c.request(request).await,
             Inner::Proxied(c) => c.request(request).await,
         }
-        .map_err(|e| map_client_error(e, &described))?;
+        .map_err(|e| map_client_error(e, described))
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let described = describe(request.method(), request.uri());
+        let response = self.head(request, &described).await?;
         let (parts, body) = response.into_parts();
         let collected = Limited::new(body, self.max_response_bytes)
             .collect()
@@ -327,15 +360,20 @@ fn map_client_error(e: hyper_util::client::legacy::Error, described: &str) -> Tr
     }
 }
 
+fn check_absolute(request: &HttpRequest) -> Result<(), TransportError> {
+    if request.uri().scheme().is_none() || request.uri().authority().is_none() {
+        return Err(TransportError::invalid_request(format!(
+            "the request URI \"{}\" is not absolute",
+            request.uri().path()
+        )));
+    }
+    Ok(())
+}
+
 impl HttpTransport for HyperTransport {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
-            if request.uri().scheme().is_none() || request.uri().authority().is_none() {
-                return Err(TransportError::invalid_request(format!(
-                    "the request URI \"{}\" is not absolute",
-                    request.uri().path()
-                )));
-            }
+            check_absolute(&request)?;
             match self.timeout {
                 None => self.exchange(request).await,
                 Some(limit) => {
@@ -350,6 +388,104 @@ impl HttpTransport for HyperTransport {
                 }
             }
         })
+    }
+
+    /// Returns when the response head has arrived (within the total timeout); the body's
+    /// frames are then yielded as they arrive, each within the idle timeout. No size limit.
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'_, Result<StreamingResponse, TransportError>> {
+        Box::pin(async move {
+            check_absolute(&request)?;
+            let described = describe(request.method(), request.uri());
+            let head = self.head(request, &described);
+            let response = match self.timeout {
+                None => head.await?,
+                Some(limit) => match tokio::time::timeout(limit, head).await {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(TransportError::timeout(format!(
+                            "no response to {described} within {} ms",
+                            limit.as_millis()
+                        )));
+                    }
+                },
+            };
+            let (parts, body) = response.into_parts();
+            let frames = Frames {
+                body,
+                idle_timeout: self.idle_timeout,
+                idle: None,
+                received: 0,
+                described,
+            };
+            Ok(http::Response::from_parts(
+                parts,
+                BodyStream::from_stream(frames),
+            ))
+        })
+    }
+}
+
+/// The data frames of a hyper body, each awaited at most the idle timeout.
+struct Frames {
+    body: Incoming,
+    idle_timeout: Option<Duration>,
+    /// The deadline of the chunk being awaited, armed on the first `Pending`.
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
+    received: u64,
+    described: String,
+}
+
+impl futures_core::Stream for Frames {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Some(Err(TransportError::body(format!(
+                        "the body of the response to {} broke off after {} bytes",
+                        this.described, this.received
+                    ))
+                    .with_source(e))));
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    this.idle = None;
+                    // Trailers carry no data: read on.
+                    if let Ok(data) = frame.into_data() {
+                        let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
+                        this.received = this.received.saturating_add(n);
+                        return Poll::Ready(Some(Ok(data)));
+                    }
+                }
+                Poll::Pending => {
+                    let Some(limit) = this.idle_timeout else {
+                        return Poll::Pending;
+                    };
+                    let idle = this
+                        .idle
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                    if idle.as_mut().poll(cx).is_ready() {
+                        this.idle = None;
+                        return Poll::Ready(Some(Err(TransportError::timeout(format!(
+                            "no data of the response to {} for {} ms after {} bytes",
+                            this.described,
+                            limit.as_millis(),
+                            this.received
+                        )))));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, None)
     }
 }
 
@@ -517,6 +653,194 @@ mod loopback_tests {
             }
         });
         (addr, tunnels)
+    }
+
+    /// A body that yields each chunk after its pause; a `None` chunk is an error (hyper then
+    /// aborts the connection).
+    struct Paced {
+        chunks: std::collections::VecDeque<(Duration, Option<&'static [u8]>)>,
+        sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    }
+
+    impl hyper::body::Body for Paced {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+            use std::future::Future as _;
+            use std::task::Poll;
+            let this = self.get_mut();
+            let Some(&(pause, chunk)) = this.chunks.front() else {
+                return Poll::Ready(None);
+            };
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(pause)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.sleep = None;
+            this.chunks.pop_front();
+            Poll::Ready(Some(match chunk {
+                Some(chunk) => Ok(hyper::body::Frame::data(Bytes::from_static(chunk))),
+                None => Err(std::io::Error::other("the origin gave up")),
+            }))
+        }
+    }
+
+    /// An origin with paced, chunked bodies: `/chunked` sends `alpha`, `beta`, `gamma` 30 ms
+    /// apart; `/stall` sends `first`, then `late` 5 s later; `/broken` sends `part` and then
+    /// breaks the connection.
+    async fn paced_origin() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        |req: http::Request<hyper::body::Incoming>| async move {
+                            let ms = Duration::from_millis;
+                            let chunks = match req.uri().path() {
+                                "/chunked" => vec![
+                                    (ms(30), Some(&b"alpha"[..])),
+                                    (ms(30), Some(b"beta")),
+                                    (ms(30), Some(b"gamma")),
+                                ],
+                                "/stall" => {
+                                    vec![(ms(0), Some(&b"first"[..])), (ms(5000), Some(b"late"))]
+                                }
+                                _ => vec![(ms(0), Some(&b"part"[..])), (ms(50), None)],
+                            };
+                            let body = Paced {
+                                chunks: chunks.into(),
+                                sleep: None,
+                            };
+                            Ok::<_, Infallible>(
+                                http::Response::builder()
+                                    .status(200)
+                                    .header("x-test", "paced")
+                                    .body(body)
+                                    .unwrap(),
+                            )
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn get(url: String) -> http::Request<Bytes> {
+        http::Request::get(url).body(Bytes::new()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn streaming_yields_the_chunks_as_they_arrive() {
+        let addr = paced_origin().await;
+        let t = HyperTransport::builder()
+            .timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let response = t
+            .send_streaming(get(format!("http://{addr}/chunked?token=secret")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-test"], "paced");
+        assert_eq!(response.headers()["transfer-encoding"], "chunked");
+        let mut body = response.into_body();
+        let mut chunks = Vec::new();
+        while let Some(chunk) = body.next_chunk().await {
+            chunks.push(String::from_utf8(chunk.unwrap().to_vec()).unwrap());
+        }
+        // Three chunks, one per frame the origin sent (each 30 ms apart, so none coalesce).
+        assert_eq!(chunks, ["alpha", "beta", "gamma"]);
+        assert!(started.elapsed() >= Duration::from_millis(90));
+        assert!(body.next_chunk().await.is_none());
+
+        // The same origin through `send`: the whole body at once.
+        let whole = t.send(get(format!("http://{addr}/chunked"))).await.unwrap();
+        assert_eq!(whole.body().as_ref(), b"alphabetagamma");
+    }
+
+    #[tokio::test]
+    async fn streaming_idle_timeout_broken_bodies_and_no_size_limit() {
+        let addr = paced_origin().await;
+        let t = HyperTransport::builder()
+            .idle_timeout(Duration::from_millis(200))
+            .max_response_bytes(4)
+            .build()
+            .unwrap();
+        let mut body = t
+            .send_streaming(get(format!("http://{addr}/stall?token=secret")))
+            .await
+            .unwrap()
+            .into_body();
+        // `first` is 5 bytes, more than `max_response_bytes`: streaming is not limited.
+        assert_eq!(body.next_chunk().await.unwrap().unwrap().as_ref(), b"first");
+        let started = std::time::Instant::now();
+        let err = body.next_chunk().await.unwrap().unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(4));
+        assert_eq!(
+            err.to_string(),
+            format!("no data of the response to GET http://{addr}/stall for 200 ms after 5 bytes")
+        );
+        assert!(body.next_chunk().await.is_none());
+
+        let mut body = t
+            .send_streaming(get(format!("http://{addr}/broken")))
+            .await
+            .unwrap()
+            .into_body();
+        assert_eq!(body.next_chunk().await.unwrap().unwrap().as_ref(), b"part");
+        let err = body.next_chunk().await.unwrap().unwrap_err();
+        assert!(err.is_body(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("the body of the response to GET http://{addr}/broken broke off after 4 bytes")
+        );
+        assert!(std::error::Error::source(&err).is_some());
+
+        // The head timeout, a refused connection and a relative URI, as for `send`.
+        let slow = origin().await;
+        let t = HyperTransport::builder()
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let err = t
+            .send_streaming(post(format!("http://{slow}/slow?sign=x"), ""))
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("no response to POST http://{slow}/slow within 200 ms")
+        );
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let err = t
+            .send_streaming(get(format!("http://{closed_addr}/")))
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        let err = t
+            .send_streaming(get("/relative".to_owned()))
+            .await
+            .unwrap_err();
+        assert!(err.is_invalid_request());
     }
 
     fn post(url: String, body: &'static str) -> http::Request<Bytes> {

@@ -28,7 +28,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
 
-use crate::{BoxFuture, HttpRequest, HttpResponse, HttpTransport, TransportError};
+use crate::{
+    BodyStream, BoxFuture, HttpRequest, HttpResponse, HttpTransport, StreamingResponse,
+    TransportError,
+};
 
 /// A copy of a request as it was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +92,10 @@ impl RecordedRequest {
 }
 
 /// A canned response.
+///
+/// Through [`HttpTransport::send_streaming`] of a [`ReplayTransport`], the body comes in chunks
+/// of [`chunk_size`](Self::chunk_size) bytes (default: one chunk), and can be made to break off
+/// ([`break_after`](Self::break_after)) to test what a reader does with a truncated download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordedResponse {
@@ -98,6 +105,11 @@ pub struct RecordedResponse {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Bytes,
+    /// Streamed bodies come in chunks of this many bytes (`None`: one chunk).
+    pub chunk_size: Option<usize>,
+    /// The body breaks off after this many bytes with an error for which
+    /// [`TransportError::is_body`] holds (`None`: it is complete).
+    pub break_after: Option<usize>,
 }
 
 impl RecordedResponse {
@@ -107,7 +119,55 @@ impl RecordedResponse {
             status,
             headers: Vec::new(),
             body: body.into(),
+            chunk_size: None,
+            break_after: None,
         }
+    }
+
+    /// Streams the body in chunks of `size` bytes (at least 1).
+    #[must_use]
+    pub fn chunk_size(mut self, size: usize) -> Self {
+        self.chunk_size = Some(size.max(1));
+        self
+    }
+
+    /// Breaks the body off after `bytes` bytes: `send` fails, and a streamed body yields those
+    /// bytes and then an error.
+    #[must_use]
+    pub fn break_after(mut self, bytes: usize) -> Self {
+        self.break_after = Some(bytes);
+        self
+    }
+
+    fn broken(&self, received: usize) -> TransportError {
+        TransportError::body(format!(
+            "the recorded body broke off after {received} bytes"
+        ))
+    }
+
+    /// Builds the streaming `http` response: the body in chunks, broken off where configured.
+    pub fn to_streaming_response(&self) -> Result<StreamingResponse, TransportError> {
+        let head = self.head();
+        let end = self
+            .break_after
+            .map_or(self.body.len(), |n| n.min(self.body.len()));
+        let chunks = RecordedChunks {
+            body: self.body.slice(..end),
+            chunk_size: self.chunk_size.unwrap_or(usize::MAX),
+            error: self.break_after.map(|_| self.broken(end)),
+        };
+        head.body(BodyStream::from_stream(chunks)).map_err(|e| {
+            TransportError::invalid_request("the recorded response is not a valid HTTP response")
+                .with_source(e)
+        })
+    }
+
+    fn head(&self) -> http::response::Builder {
+        let mut builder = http::Response::builder().status(self.status);
+        for (k, v) in &self.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        builder
     }
 
     /// Adds a header.
@@ -117,16 +177,39 @@ impl RecordedResponse {
         self
     }
 
-    /// Builds the `http` response; a bad status or header is an error.
+    /// Builds the `http` response; a bad status or header is an error, and so is a body that
+    /// [breaks off](Self::break_after).
     pub fn to_response(&self) -> Result<HttpResponse, TransportError> {
-        let mut builder = http::Response::builder().status(self.status);
-        for (k, v) in &self.headers {
-            builder = builder.header(k.as_str(), v.as_str());
+        if let Some(n) = self.break_after {
+            return Err(self.broken(n.min(self.body.len())));
         }
-        builder.body(self.body.clone()).map_err(|e| {
+        self.head().body(self.body.clone()).map_err(|e| {
             TransportError::invalid_request("the recorded response is not a valid HTTP response")
                 .with_source(e)
         })
+    }
+}
+
+/// The body of a [`RecordedResponse`] in chunks, then its error, if any.
+struct RecordedChunks {
+    body: Bytes,
+    chunk_size: usize,
+    error: Option<TransportError>,
+}
+
+impl futures_core::Stream for RecordedChunks {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.body.is_empty() {
+            return std::task::Poll::Ready(this.error.take().map(Err));
+        }
+        let n = this.chunk_size.min(this.body.len());
+        std::task::Poll::Ready(Some(Ok(this.body.split_to(n))))
     }
 }
 
@@ -215,6 +298,30 @@ impl HttpTransport for CapturingTransport {
                 Box::pin(async move { result })
             }
             Inner::Transport(t) => t.send(request),
+        }
+    }
+
+    /// Records the request; a wrapped transport streams the answer itself, a responder's
+    /// answer comes as one chunk.
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'_, Result<StreamingResponse, TransportError>> {
+        match &self.inner {
+            Inner::Transport(t) => {
+                lock(&self.requests).push(RecordedRequest::of(&request));
+                t.send_streaming(request)
+            }
+            Inner::Responder(_) => {
+                let response = self.send(request);
+                Box::pin(async move {
+                    let (parts, body) = response.await?.into_parts();
+                    Ok(http::Response::from_parts(
+                        parts,
+                        BodyStream::from_bytes(body),
+                    ))
+                })
+            }
         }
     }
 }
@@ -377,7 +484,7 @@ impl ReplayTransport {
         lock(&self.seen).clone()
     }
 
-    fn answer(&self, request: &RecordedRequest) -> Result<HttpResponse, TransportError> {
+    fn answer(&self, request: &RecordedRequest) -> Result<RecordedResponse, TransportError> {
         lock(&self.seen).push(request.clone());
         let mut exchanges = lock(&self.exchanges);
         let found = exchanges
@@ -394,7 +501,7 @@ impl ReplayTransport {
             *n -= 1;
         }
         match &exchange.response {
-            Ok(response) => response.to_response(),
+            Ok(response) => Ok(response.clone()),
             Err(message) => Err(TransportError::timeout(message.clone())),
         }
     }
@@ -402,7 +509,21 @@ impl ReplayTransport {
 
 impl HttpTransport for ReplayTransport {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
-        let result = self.answer(&RecordedRequest::of(&request));
+        let result = self
+            .answer(&RecordedRequest::of(&request))
+            .and_then(|r| r.to_response());
+        Box::pin(async move { result })
+    }
+
+    /// Answers like [`send`](HttpTransport::send), with the body in the recorded response's
+    /// chunks (and its break, if any).
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'_, Result<StreamingResponse, TransportError>> {
+        let result = self
+            .answer(&RecordedRequest::of(&request))
+            .and_then(|r| r.to_streaming_response());
         Box::pin(async move { result })
     }
 }
@@ -493,6 +614,85 @@ mod tests {
         assert!(!RequestMatcher::new().path("/q").matches(&req));
         assert!(!RequestMatcher::new().query("x", "2").matches(&req));
         assert_eq!(req.query("x").as_deref(), Some("1"));
+    }
+
+    fn drain(mut body: BodyStream) -> (Vec<String>, Option<TransportError>) {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = block_on(body.next_chunk()) {
+            match chunk {
+                Ok(c) => chunks.push(String::from_utf8(c.to_vec()).unwrap()),
+                Err(e) => return (chunks, Some(e)),
+            }
+        }
+        (chunks, None)
+    }
+
+    #[test]
+    fn replay_streams_in_chunks_and_breaks_off_where_told() {
+        let replay = ReplayTransport::new()
+            .exchange(
+                RequestMatcher::new().path("/a"),
+                RecordedResponse::new(200, "abcdefg")
+                    .header("content-length", "7")
+                    .chunk_size(3),
+            )
+            .exchange(
+                RequestMatcher::new().path("/b"),
+                RecordedResponse::new(200, "abcdefg")
+                    .chunk_size(2)
+                    .break_after(5),
+            )
+            .exchange(
+                RequestMatcher::new().path("/b"),
+                RecordedResponse::new(200, "abcdefg").break_after(5),
+            )
+            .exchange(
+                RequestMatcher::new().path("/c"),
+                RecordedResponse::new(200, "whole"),
+            );
+        let r = block_on(replay.send_streaming(post("http://h/a", ""))).unwrap();
+        assert_eq!(r.headers()["content-length"], "7");
+        let (chunks, err) = drain(r.into_body());
+        assert_eq!(
+            (chunks, err.is_none()),
+            (vec!["abc".into(), "def".into(), "g".into()], true)
+        );
+        let r = block_on(replay.send_streaming(post("http://h/b", ""))).unwrap();
+        let (chunks, err) = drain(r.into_body());
+        assert_eq!(chunks, ["ab", "cd", "e"]);
+        let err = err.unwrap();
+        assert!(err.is_body());
+        assert_eq!(err.to_string(), "the recorded body broke off after 5 bytes");
+        // Without streaming, a broken body is an error of `send`.
+        let err = block_on(replay.send(post("http://h/b", ""))).unwrap_err();
+        assert_eq!(err.to_string(), "the recorded body broke off after 5 bytes");
+        let r = block_on(replay.send_streaming(post("http://h/c", ""))).unwrap();
+        let (chunks, err) = drain(r.into_body());
+        assert_eq!((chunks, err.is_none()), (vec!["whole".into()], true));
+        assert!(replay.unused().is_empty());
+    }
+
+    #[test]
+    fn capture_streams_through_the_wrapped_transport() {
+        let replay = Arc::new(ReplayTransport::new().exchange(
+            RequestMatcher::new(),
+            RecordedResponse::new(200, "12345").chunk_size(2),
+        ));
+        let capture = CapturingTransport::wrapping(replay);
+        let r = block_on(capture.send_streaming(post("http://h/z?t=1", ""))).unwrap();
+        let (chunks, err) = drain(r.into_body());
+        assert_eq!(
+            (chunks, err.is_none()),
+            (vec!["12".into(), "34".into(), "5".into()], true)
+        );
+        assert_eq!(capture.requests()[0].query("t").as_deref(), Some("1"));
+        // A responder's answer comes as one chunk.
+        let capture =
+            CapturingTransport::responding(|_| RecordedResponse::new(200, "12345").to_response());
+        let r = block_on(capture.send_streaming(post("http://h/z", ""))).unwrap();
+        let (chunks, err) = drain(r.into_body());
+        assert_eq!((chunks, err.is_none()), (vec!["12345".into()], true));
+        assert_eq!(capture.requests().len(), 1);
     }
 
     #[test]
