@@ -1251,6 +1251,112 @@ async fn v3_success_and_4xx() {
 }
 
 #[tokio::test]
+async fn v3_call_by_method_name_follows_the_generated_route() {
+    let gw = Gateway::start(None, |s, _| {
+        if s.op.ends_with("/downloadurl/query") {
+            Reply::V3(
+                200,
+                json!({"bill_download_url":"http://127.0.0.1/b.zip"}),
+                true,
+            )
+        } else if s.op.contains("/marketing/activity/") {
+            Reply::V3(200, json!({"total_count":"0"}), true)
+        } else {
+            Reply::V3(
+                200,
+                json!({"out_trade_no":"T9","trade_status":"TRADE_SUCCESS"}),
+                true,
+            )
+        }
+    })
+    .await;
+    let client = builder(&gw).protocol(Protocol::V3).build().unwrap();
+    let options = RequestOptions::new();
+
+    // A GET route: every field is a query parameter, in route order; no body.
+    let answer = client
+        .call_v3_method(
+            "alipay.data.dataservice.bill.downloadurl.query",
+            &json!({"bill_date":"2026-11-25","bill_type":"trade"}),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["bill_download_url"], "http://127.0.0.1/b.zip");
+    let s = gw.seen().last().cloned().unwrap();
+    assert_eq!(
+        (s.http_method.as_str(), s.target.as_str()),
+        (
+            "GET",
+            "/v3/alipay/data/dataservice/bill/downloadurl/query?bill_type=trade&bill_date=2026-11-25"
+        )
+    );
+    assert!(s.headers.get("content-type").is_none());
+
+    // A path parameter is substituted (percent-encoded) and removed from the query.
+    client
+        .call_v3_method(
+            "alipay.marketing.activity.app.batchquery",
+            &json!({"activity_id":"A 1","page_num":2,"merchant_id":"M"}),
+            &options,
+        )
+        .await
+        .unwrap();
+    let s = gw.seen().last().cloned().unwrap();
+    assert_eq!(
+        (s.http_method.as_str(), s.target.as_str()),
+        (
+            "GET",
+            "/v3/alipay/marketing/activity/A%201/app/batchquery?merchant_id=M&page_num=2"
+        )
+    );
+
+    // A POST route keeps its JSON body.
+    let answer = client
+        .call_v3_method(
+            "alipay.trade.query",
+            &json!({"out_trade_no":"T9"}),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["trade_status"], "TRADE_SUCCESS");
+    let s = gw.seen().last().cloned().unwrap();
+    assert_eq!(
+        (s.http_method.as_str(), s.target.as_str()),
+        ("POST", "/v3/alipay/trade/query")
+    );
+    assert_eq!(s.biz, json!({"out_trade_no":"T9"}));
+
+    // Refused before sending: a missing path parameter, a non-object, a multipart upload.
+    let sent = gw.seen().len();
+    let err = client
+        .call_v3_method(
+            "alipay.marketing.activity.app.batchquery",
+            &json!({"page_num":2}),
+            &options,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert!(
+        std::error::Error::source(&err).is_some_and(|e| e.to_string().contains("activity_id")),
+        "{err:?}"
+    );
+    let err = client
+        .call_v3_method("alipay.trade.query", &json!(["T9"]), &options)
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    let err = client
+        .call_v3_method("alipay.merchant.image.upload", &json!({}), &options)
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(gw.seen().len(), sent);
+}
+
+#[tokio::test]
 async fn v3_aes_and_cert_mode() {
     let gw = Gateway::start(Some(cert_mode(ALIPAY_CERT_SHORT, &[])), |s, _| {
         assert!(s.encrypted);

@@ -643,6 +643,39 @@ fn call_v2_and_v3() {
             .starts_with(&format!("{base}/downloadBillFile.resource?bizType=trade&")),
         "{node}"
     );
+    // v3 without --http-method: the operation's generated route (GET, fields as the query).
+    let out = ok(
+        &[
+            "call",
+            "alipay.data.dataservice.bill.downloadurl.query",
+            "--config",
+            &config,
+            "--v3",
+        ],
+        br#"{"bill_type":"trade","bill_date":"2024-05"}"#,
+    );
+    let node: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        node["bill_download_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{base}/downloadBillFile.resource?bizType=trade&")),
+        "{node}"
+    );
+    fails_with(
+        2,
+        &[
+            "call",
+            "alipay.data.dataservice.bill.downloadurl.query",
+            "--config",
+            &config,
+            "--v3",
+            "--notify-url",
+            "http://127.0.0.1:9/n",
+        ],
+        br#"{"bill_type":"trade","bill_date":"2024-05"}"#,
+        "--notify-url needs a request body; a v3 GET or DELETE has none",
+    );
     // --notify-url over v3: a notify_url field in the body; the payment's notification goes
     // there.
     let out = ok(

@@ -346,16 +346,59 @@ impl Client {
         .await
     }
 
-    /// Calls a v3 operation by its method name: `POST /v3/<method with . → />` with `body` as
-    /// JSON (`alipay.trade.query` → `POST /v3/alipay/trade/query`).
+    /// Calls a v3 operation by its method name, routed by the generated table of every operation
+    /// of the OpenAPI description ([`alipay_model::v3_route`]): its HTTP method, its path with
+    /// the path parameters taken from `body`, its query parameters taken from `body`, and the
+    /// remaining fields as the JSON body — so `alipay.trade.advance.consult` becomes
+    /// `GET /v3/alipay/trade/advance/consult?…` with no body. A method that is not in the table
+    /// is sent as `POST /v3/<method with . → />` with `body` as it is.
+    ///
+    /// # Errors
+    /// Those of [`call_v3`](Self::call_v3), and [`Error::is_request`] before anything is sent
+    /// when a routed operation's `body` is not a JSON object, lacks a path parameter, or the
+    /// operation is a multipart upload (send those with their typed request, which carries the
+    /// files).
     pub async fn call_v3_method(
         &self,
         method: &str,
         body: &Value,
         options: &RequestOptions,
     ) -> Result<Value, Error> {
-        let path = format!("/v3/{}", method.replace('.', "/"));
-        self.call_v3("POST", &path, &[], Some(body), options).await
+        let Some(route) = alipay_model::v3_route(method) else {
+            let path = format!("/v3/{}", method.replace('.', "/"));
+            return self.call_v3("POST", &path, &[], Some(body), options).await;
+        };
+        if matches!(route.body, alipay_model::V3Body::Multipart { .. }) {
+            return Err(Error::request(format!(
+                "{method} is a multipart upload; send it with its typed request, which carries the files"
+            )));
+        }
+        let fields = match body {
+            Value::Object(map) => map.clone(),
+            Value::Null => serde_json::Map::new(),
+            _ => {
+                return Err(Error::request(format!(
+                    "the fields of {method} must be a JSON object"
+                )));
+            }
+        };
+        let parts = route
+            .split(fields)
+            .map_err(|e| Error::request(format!("cannot route {method} over v3")).with_source(e))?;
+        let body: Option<Value> = match parts.body.as_deref() {
+            Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+                Error::request(format!("the body of {method} is not JSON")).with_source(e)
+            })?),
+            None => None,
+        };
+        self.call_v3(
+            parts.method.as_str(),
+            &parts.path,
+            &parts.query,
+            body.as_ref(),
+            options,
+        )
+        .await
     }
 
     /// The signed v2 parameters of a method, as they would be sent (query first, then body),

@@ -1,10 +1,13 @@
 //! `alipay call METHOD --config FILE [--v3]`: any API method, its answer verified before it is
 //! printed.
 //!
-//! v2: stdin is the `biz_content` object (`null`: none). v3: the method becomes the path
-//! (`alipay.trade.query` → `/v3/alipay/trade/query`; a METHOD starting with `/` is taken as the
-//! path); stdin is the JSON body, or for `--http-method GET`/`DELETE` the query parameters as a
-//! JSON object. With `encrypt_key` in the config every call encrypts. `--notify-url` sets the
+//! v2: stdin is the `biz_content` object (`null`: none). v3: a method of the OpenAPI description
+//! is routed by its generated route (`alipay.data.dataservice.bill.downloadurl.query` →
+//! `GET /v3/alipay/data/dataservice/bill/downloadurl/query?…`): stdin holds its fields, which go to
+//! the path, the query and the body as the route says. With `--http-method`, or for a method the
+//! description does not know, the method becomes the path (`alipay.x.y` → `POST /v3/alipay/x/y`;
+//! a METHOD starting with `/` is taken as the path); stdin is the JSON body, or for
+//! `--http-method GET`/`DELETE` the query parameters as a JSON object. With `encrypt_key` in the config every call encrypts. `--notify-url` sets the
 //! v2 `notify_url` parameter, or the v3 body's `notify_url` field.
 
 use std::path::PathBuf;
@@ -29,8 +32,8 @@ pub(crate) struct CallArgs {
     /// Call over v3 (/v3/… REST) even when the config says protocol = "v2".
     #[arg(long)]
     v3: bool,
-    /// v3: the HTTP method (default POST). With GET or DELETE, stdin holds the query
-    /// parameters as a JSON object.
+    /// v3: the HTTP method (default: the operation's own, else POST), sent to the path made
+    /// from METHOD. With GET or DELETE, stdin holds the query parameters as a JSON object.
     #[arg(long, value_name = "GET|POST|PUT|PATCH|DELETE", value_parser = ["GET", "POST", "PUT", "PATCH", "DELETE"], ignore_case = true)]
     http_method: Option<String>,
     /// notify_url for the asynchronous notifications of this call (v2: the protocol
@@ -68,20 +71,28 @@ fn run(args: &CallArgs) -> Result<Report, Failure> {
         ))
         .into());
     }
-    let http_method = args
-        .http_method
-        .as_deref()
-        .unwrap_or("POST")
-        .to_ascii_uppercase();
+    // The generated route of a known operation, unless --http-method asks for a plain call.
+    let route = if v3 && args.http_method.is_none() && !method.starts_with('/') {
+        alipay::model::v3_route(method)
+    } else {
+        None
+    };
+    let http_method = match (&args.http_method, route) {
+        (Some(m), _) => m.to_ascii_uppercase(),
+        (None, Some(route)) => route.method.as_str().to_owned(),
+        (None, None) => "POST".to_owned(),
+    };
     let query_params = matches!(http_method.as_str(), "GET" | "DELETE");
     let what = if !v3 {
         "the biz_content as a JSON object (or null for none)"
+    } else if route.is_some() {
+        "the request fields as a JSON object (or null for none)"
     } else if query_params {
         "the query parameters as a JSON object"
     } else {
         "the request body as a JSON object (or null for none)"
     };
-    let mut input = client::stdin_json(what, !query_params)?;
+    let mut input = client::stdin_json(what, !query_params || route.is_some())?;
     let mut options = RequestOptions::new();
     if let Some(url) = &args.notify_url {
         match (&mut input, v3 && !query_params) {
@@ -105,7 +116,9 @@ fn run(args: &CallArgs) -> Result<Report, Failure> {
 
     let client = loaded.client;
     let result = runtime.block_on(async {
-        if v3 {
+        if route.is_some() {
+            client.call_v3_method(method, &input, &options).await
+        } else if v3 {
             let path = if method.starts_with('/') {
                 method.to_owned()
             } else {
