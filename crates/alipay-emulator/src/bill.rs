@@ -1,12 +1,11 @@
 //! Bill files (PROTOCOL §8): the ZIP behind a `bill_download_url`, written by `alipay-bill` from
 //! the trades the emulator holds.
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use alipay_bill::{
-    AccountRow, BillDate, BillHeader, BusinessType, DetailRow, Money, Row, SummaryRow, TableKind,
-    TableWriter, ZipWriter,
+    AccountRow, BillDate, BillHeader, BusinessType, DetailRow, Money, Row, TableKind, TableWriter,
+    ZipWriter,
 };
 use http::header::{CONTENT_DISPOSITION, HeaderValue};
 use http::{Response, StatusCode};
@@ -164,6 +163,8 @@ pub(crate) fn detail_rows(trades: &[Trade], start: i64, end: i64) -> Vec<(i64, D
     rows
 }
 
+/// The trade bill: the 业务明细 entry, then the 业务明细(汇总) entry (per store, with its `合计`
+/// row), both written by `alipay-bill`, which derives the summary from the detail rows.
 fn trade_zip(
     account: &str,
     date: BillDate,
@@ -171,49 +172,18 @@ fn trade_zip(
     now: i64,
 ) -> Result<Vec<u8>, alipay_bill::Error> {
     let (start, end) = range_ms(date)?;
-    let rows = detail_rows(trades, start, end);
-    let exported = civil_time(now);
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    {
-        let entry = zip.start_entry(&TableKind::Detail.entry_name(account, date), exported)?;
-        let header = BillHeader::new(TableKind::Detail, account, date)?;
-        let mut table = TableWriter::new(entry, TableKind::Detail, &header)?;
-        for (_, r) in &rows {
-            table.write_detail(r)?;
-        }
-        table.finish_with_totals(Some(exported))?.finish()?;
-    }
-    {
-        let entry = zip.start_entry(&TableKind::Summary.entry_name(account, date), exported)?;
-        let header = BillHeader::new(TableKind::Summary, account, date)?;
-        let mut table = TableWriter::new(entry, TableKind::Summary, &header)?;
-        let mut stores: BTreeMap<String, SummaryRow> = BTreeMap::new();
-        let mut total = SummaryRow::default();
-        total.store_id = "合计".to_owned();
-        for (_, r) in &rows {
-            let s = stores.entry(r.store_id.clone()).or_insert_with(|| {
-                let mut s = SummaryRow::default();
-                s.store_id.clone_from(&r.store_id);
-                s
-            });
-            for s in [&mut *s, &mut total] {
-                if r.business_type == BusinessType::Refund {
-                    s.refund_count += 1;
-                } else {
-                    s.trade_count += 1;
-                }
-                s.order_amount += r.order_amount;
-                s.received += r.received;
-                s.net_received += r.received;
-            }
-        }
-        for s in stores.into_values() {
-            table.write_row(&Row::Summary(s))?;
-        }
-        table.write_row(&Row::Summary(total))?;
-        table.finish_with_totals(Some(exported))?.finish()?;
-    }
-    Ok(zip.finish()?.into_inner())
+    let rows: Vec<DetailRow> = detail_rows(trades, start, end)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let zip = alipay_bill::write_trade_zip(
+        Cursor::new(Vec::new()),
+        account,
+        date,
+        &rows,
+        civil_time(now),
+    )?;
+    Ok(zip.into_inner())
 }
 
 fn account_zip(
@@ -257,4 +227,152 @@ fn account_zip(
     }
     table.finish_with_totals(Some(exported))?.finish()?;
     Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KeyPair;
+    use crate::state::{BillTicket, Config};
+    use alipay_bill::{BillArchive, Summary, SummaryRow};
+    use http_body_util::BodyExt as _;
+
+    const SELLER: &str = "2088000000000001";
+    /// 2024-05-13 00:00:00 in Beijing.
+    const DAY_MS: i64 = 1_715_529_600_000;
+    const HOUR_MS: i64 = 3_600_000;
+
+    /// A paid trade of `fen` at `DAY_MS + paid_h` hours, in `store`, with refunds
+    /// `(out_request_no, fen, hour)`.
+    fn trade(
+        no: &str,
+        store: Option<&str>,
+        fen: u64,
+        paid_h: i64,
+        refunds: &[(&str, u64, i64)],
+    ) -> Trade {
+        let refunds: Vec<serde_json::Value> = refunds
+            .iter()
+            .map(|(r, fen, h)| {
+                serde_json::json!({"out_request_no": r, "amount_fen": fen, "reason": null,
+                    "at_ms": DAY_MS + h * HOUR_MS})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "app_id": "2021000000000001", "auth_app_id": "2021000000000001",
+            "seller_id": SELLER, "out_trade_no": no, "trade_no": format!("T{no}"),
+            "origin": "pay", "product_code": "FACE_TO_FACE_PAYMENT", "subject": "绿茶",
+            "total_fen": fen, "status": "TRADE_SUCCESS", "visible": true, "abandoned": false,
+            "created_ms": DAY_MS + paid_h * HOUR_MS, "paid_ms": DAY_MS + paid_h * HOUR_MS,
+            "charset": "utf-8", "sign_type": "RSA2", "store_id": store,
+            "refunds": refunds, "settles": [],
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn served_trade_zip_has_the_detail_and_the_summary_of_the_trades() {
+        let now = DAY_MS + 33 * HOUR_MS; // 2024-05-14 09:00
+        let shared = Shared::new(
+            crate::clock::Clock::frozen_at_ms(now),
+            Config::default(),
+            "http://127.0.0.1:1".to_owned(),
+            KeyPair::generate().unwrap(),
+            None,
+            None,
+        );
+        {
+            let mut inner = shared.lock();
+            for t in [
+                trade(
+                    "B1",
+                    Some("S1"),
+                    1000,
+                    9,
+                    &[("BR1", 125, 10), ("BR2", 75, 30)],
+                ),
+                trade("B2", Some("S1"), 550, 11, &[]),
+                trade("B3", None, 1, 12, &[]),
+                trade("B4", Some("S2"), 20_000, 13, &[("BR3", 20_000, 14)]),
+                // Paid the day before: not in the bill.
+                trade("B0", Some("S1"), 999, -2, &[]),
+            ] {
+                inner.insert_trade(t);
+            }
+            inner.bills.insert(
+                "tok".to_owned(),
+                BillTicket {
+                    seller_id: SELLER.to_owned(),
+                    bill_type: "trade".to_owned(),
+                    bill_date: "2024-05-13".to_owned(),
+                    expires_ms: now + 30_000,
+                },
+            );
+        }
+        let response = download(&shared, "token=tok");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let mut archive = BillArchive::new(Cursor::new(body.to_vec())).unwrap();
+        let account = format!("{SELLER}0156");
+        let names: Vec<String> = archive.entries().iter().map(|e| e.name.clone()).collect();
+        assert_eq!(
+            names,
+            [
+                format!("{account}_20240513_业务明细.csv"),
+                format!("{account}_20240513_业务明细(汇总).csv"),
+            ]
+        );
+
+        let mut detail = archive.open_kind(TableKind::Detail).unwrap().unwrap();
+        let rows: Vec<DetailRow> = detail
+            .by_ref()
+            .map(|r| r.unwrap().as_detail().unwrap().clone())
+            .collect();
+        assert!(detail.check().is_ok(), "{}", detail.check());
+        assert_eq!(rows.len(), 6);
+        drop(detail);
+
+        let mut summary = archive.open_kind(TableKind::Summary).unwrap().unwrap();
+        assert_eq!(summary.header().account.as_deref(), Some(account.as_str()));
+        let back: Vec<SummaryRow> = summary
+            .by_ref()
+            .map(|r| r.unwrap().as_summary().unwrap().clone())
+            .collect();
+        assert!(summary.check().is_ok(), "{}", summary.check());
+        assert_eq!(back, Summary::from_details(&rows).rows(true));
+        // The sums, from the trades above: store "" (B3), S1 (B1, B2, refund BR1; BR2 is the next
+        // day's), S2 (B4, refund BR3), then 合计. Fees are zero, so 实收净额 = 商家实收.
+        let got: Vec<(&str, u64, u64, String, String, String)> = back
+            .iter()
+            .map(|s| {
+                (
+                    s.store_id.as_str(),
+                    s.trade_count,
+                    s.refund_count,
+                    s.order_amount.to_string(),
+                    s.received.to_string(),
+                    s.net_received.to_string(),
+                )
+            })
+            .collect();
+        let row = |id, t, r, amount: &str| {
+            (
+                id,
+                t,
+                r,
+                amount.to_owned(),
+                amount.to_owned(),
+                amount.to_owned(),
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                row("", 1, 0, "0.01"),
+                row("S1", 2, 1, "14.25"),
+                row("S2", 1, 1, "0.00"),
+                row("合计", 4, 2, "14.26"),
+            ]
+        );
+    }
 }
