@@ -1879,3 +1879,205 @@ async fn conformance_parse_response_v2() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tracing
+// ---------------------------------------------------------------------------------------------
+
+/// A span or event as a capturing subscriber saw it: its name and every field, as text.
+#[derive(Debug, Clone, Default)]
+struct Traced {
+    name: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Traced {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct FieldText<'a>(&'a mut Vec<(String, String)>);
+
+impl tracing::field::Visit for FieldText<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+}
+
+/// Records every span (with the fields recorded later) and every event, at every level.
+#[derive(Default)]
+struct Capture {
+    spans: Mutex<Vec<Traced>>,
+    metadata: Mutex<Vec<&'static tracing::Metadata<'static>>>,
+    /// The entered spans, innermost last (the test runs on one thread).
+    stack: Mutex<Vec<tracing::span::Id>>,
+    events: Mutex<Vec<Traced>>,
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attrs: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut traced = Traced {
+            name: attrs.metadata().name().to_owned(),
+            fields: Vec::new(),
+        };
+        attrs.record(&mut FieldText(&mut traced.fields));
+        self.metadata.lock().unwrap().push(attrs.metadata());
+        let mut spans = self.spans.lock().unwrap();
+        spans.push(traced);
+        tracing::span::Id::from_u64(u64::try_from(spans.len()).unwrap())
+    }
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut spans = self.spans.lock().unwrap();
+        let index = usize::try_from(span.into_u64()).unwrap() - 1;
+        values.record(&mut FieldText(&mut spans[index].fields));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut traced = Traced {
+            name: event.metadata().name().to_owned(),
+            fields: Vec::new(),
+        };
+        event.record(&mut FieldText(&mut traced.fields));
+        self.events.lock().unwrap().push(traced);
+    }
+    fn enter(&self, span: &tracing::span::Id) {
+        self.stack.lock().unwrap().push(span.clone());
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        let mut stack = self.stack.lock().unwrap();
+        if let Some(at) = stack.iter().rposition(|s| s == span) {
+            stack.remove(at);
+        }
+    }
+    fn current_span(&self) -> tracing_core::span::Current {
+        match self.stack.lock().unwrap().last() {
+            Some(id) => {
+                let index = usize::try_from(id.into_u64()).unwrap() - 1;
+                let metadata = self.metadata.lock().unwrap()[index];
+                tracing_core::span::Current::new(id.clone(), metadata)
+            }
+            None => tracing_core::span::Current::none(),
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tracing_spans_carry_method_protocol_trace_id_latency_and_retries_but_no_secrets() {
+    let gw = Gateway::start(None, |s, n| {
+        if s.op.starts_with("/v3/") {
+            Reply::V3(
+                404,
+                json!({"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在"}),
+                true,
+            )
+        } else if n == 0 {
+            Reply::Node(
+                json!({"code":"20000","msg":"Service Currently Unavailable","sub_code":"isp.unknow-error"}),
+            )
+        } else {
+            Reply::Node(query_success("T1"))
+        }
+    })
+    .await;
+    let capture = Arc::new(Capture::default());
+    let _guard = tracing::subscriber::set_default(Arc::clone(&capture));
+    let client = builder(&gw).build().unwrap();
+
+    // v2: 20000, retried once, then success.
+    client.execute(&query()).await.unwrap();
+    // v3: a verified 404.
+    let err = client
+        .execute_with(&query(), &RequestOptions::new().protocol(Protocol::V3))
+        .await
+        .unwrap_err();
+    assert!(err.is_api(), "{err}");
+    // A redirect: signed locally, nothing sent, nothing logged with its signature.
+    let url = client
+        .page_pay_url(
+            &alipay::model::trade::PagePayRequest::new("P1", Amount::from_fen(1), "x"),
+            &RequestOptions::new(),
+        )
+        .unwrap();
+
+    let spans = capture.spans.lock().unwrap().clone();
+    let calls: Vec<&Traced> = spans.iter().filter(|s| s.name == "alipay.call").collect();
+    assert_eq!(calls.len(), 2, "{spans:?}");
+    let fields = |t: &Traced, names: &[&str]| -> Vec<Option<String>> {
+        names
+            .iter()
+            .map(|n| t.field(n).map(str::to_owned))
+            .collect()
+    };
+    let names = ["method", "protocol", "retries", "trace_id", "outcome"];
+    assert_eq!(
+        fields(calls[0], &names),
+        [
+            Some("alipay.trade.query".to_owned()),
+            Some("v2".to_owned()),
+            Some("1".to_owned()),
+            Some("v2trace".to_owned()),
+            Some("ok".to_owned()),
+        ]
+    );
+    assert_eq!(
+        fields(calls[1], &names),
+        [
+            Some("alipay.trade.query".to_owned()),
+            Some("v3".to_owned()),
+            Some("0".to_owned()),
+            Some("0b8e2a5c17000000000000001".to_owned()),
+            Some("api_error".to_owned()),
+        ]
+    );
+    for call in &calls {
+        let latency: u64 = call.field("latency_ms").unwrap().parse().unwrap();
+        assert!(latency < 5_000, "{call:?}");
+    }
+    let events = capture.events.lock().unwrap().clone();
+    let retries: Vec<&Traced> = events
+        .iter()
+        .filter(|e| e.field("message") == Some("retrying"))
+        .collect();
+    assert_eq!(retries.len(), 1, "{events:?}");
+    assert_eq!(retries[0].field("attempt"), Some("1"));
+
+    // Nothing recorded carries a signature, the signed URL or key material.
+    let signatures: Vec<String> = gw
+        .seen()
+        .iter()
+        .filter_map(|s| s.param("sign").map(str::to_owned))
+        .chain(url.split("sign=").nth(1).map(|s| {
+            percent_encoding::percent_decode_str(s.split('&').next().unwrap())
+                .decode_utf8_lossy()
+                .into_owned()
+        }))
+        .collect();
+    assert_eq!(signatures.len(), 3);
+    let key_body = std::str::from_utf8(APP_KEY)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap();
+    for traced in spans.iter().chain(events.iter()) {
+        for (name, value) in &traced.fields {
+            for sig in &signatures {
+                assert!(!value.contains(sig.as_str()), "{name}={value}");
+                assert!(!value.contains(&sig[..16]), "{name}={value}");
+            }
+            assert!(!value.contains(key_body), "{name}={value}");
+            assert!(!value.contains("sign="), "{name}={value}");
+            assert!(!value.contains(&url[..40]), "{name}={value}");
+        }
+    }
+}
