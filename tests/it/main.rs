@@ -10,4 +10,5 @@ mod interop;
 mod model;
 mod notify;
 mod python_interop;
+mod redirect_interop;
 mod support;
