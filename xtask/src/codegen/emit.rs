@@ -340,7 +340,7 @@ impl Ctx<'_> {
 
         let request_ident = ident(&names.request);
         let response_ident = ident(&names.response);
-        let route = route(op);
+        let route = route_const(&op.method);
         let upload = !op.files.is_empty();
         let files = if upload {
             let pushes = op.files.iter().map(|f| {
@@ -370,7 +370,7 @@ impl Ctx<'_> {
                 type Response = #response_ident;
                 type ErrorCode = #error_type;
                 const METHOD: &'static str = #method;
-                const V3: Option<crate::V3Route> = Some(#route);
+                const V3: Option<crate::V3Route> = Some(crate::generated::routes::#route);
                 #files
             }
         })
@@ -409,6 +409,22 @@ fn route(op: &Operation) -> TokenStream {
     }
 }
 
+/// The name of an operation's route constant in `routes.rs`: `alipay.trade.query` → `ALIPAY_TRADE_QUERY`.
+fn route_const(method: &str) -> Ident {
+    ident(
+        &method
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>(),
+    )
+}
+
 /// `src/generated/routes.rs`: the v3 route of every generated operation, sorted by method name,
 /// compiled whatever the family features (a lookup table for untyped calls).
 pub(crate) fn routes_module(api: &Api, plan: &Plan) -> Result<String, String> {
@@ -418,21 +434,39 @@ pub(crate) fn routes_module(api: &Api, plan: &Plan) -> Result<String, String> {
         .flat_map(|m| m.operations.iter().map(|&i| &api.operations[i]))
         .collect();
     ops.sort_by(|a, b| a.method.cmp(&b.method));
-    if let Some(pair) = ops.windows(2).find(|w| w[0].method == w[1].method) {
-        return Err(format!("two operations named {}", pair[0].method));
+    let mut consts = BTreeSet::new();
+    for op in &ops {
+        if !consts.insert(route_const(&op.method).to_string()) {
+            return Err(format!(
+                "two operations share the route constant {} (the second is {})",
+                route_const(&op.method),
+                op.method
+            ));
+        }
     }
     let header = inner_doc(&format!(
         "The v3 route of each of the {} operations, sorted by method name, whatever the family \
          features; looked up by [`crate::v3_route`].",
         ops.len()
     ));
+    let consts = ops.iter().map(|op| {
+        let name = route_const(&op.method);
+        let text = doc(&format!(
+            "`{}`: `{} {}`.",
+            op.method, op.http_method, op.path
+        ));
+        let route = route(op);
+        quote!(#text pub(crate) const #name: crate::V3Route = #route;)
+    });
     let entries = ops.iter().map(|op| {
         let method = &op.method;
-        let route = route(op);
-        quote!((#method, #route))
+        let name = route_const(&op.method);
+        quote!((#method, #name))
     });
     render(quote! {
         #header
+        #(#consts)*
+        /// Every route, sorted by method name.
         pub(crate) static ROUTES: &[(&str, crate::V3Route)] = &[#(#entries),*];
     })
 }

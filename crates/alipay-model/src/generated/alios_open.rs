@@ -165,11 +165,7 @@ impl crate::AlipayRequest for AutoInfoQueryRequest {
     type Response = AutoInfoQueryResponse;
     type ErrorCode = AutoInfoQueryErrorCode;
     const METHOD: &'static str = "alios.open.auto.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alios/open/auto/info/query",
-        path_params: &[],
-        query_params: &["auth_token", "user_id", "open_id", "device_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIOS_OPEN_AUTO_INFO_QUERY,
+    );
 }

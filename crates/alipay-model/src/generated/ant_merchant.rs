@@ -117,13 +117,9 @@ impl crate::AlipayRequest for ExpandApprecommendAccountCreateRequest {
     type Response = ExpandApprecommendAccountCreateResponse;
     type ErrorCode = ExpandApprecommendAccountCreateErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.apprecommend.account.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/apprecommend/account/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_APPRECOMMEND_ACCOUNT_CREATE,
+    );
 }
 /// `ant.merchant.expand.apprecommend.account.delete`: 取消关联账号和小程序. Request.
 ///
@@ -232,13 +228,9 @@ impl crate::AlipayRequest for ExpandApprecommendAccountDeleteRequest {
     type Response = ExpandApprecommendAccountDeleteResponse;
     type ErrorCode = ExpandApprecommendAccountDeleteErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.apprecommend.account.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/ant/merchant/expand/apprecommend/account/delete",
-        path_params: &[],
-        query_params: &["app_no", "acc_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_APPRECOMMEND_ACCOUNT_DELETE,
+    );
 }
 /// `ant.merchant.expand.apprecommend.account.query`: 查询已关联指定APP的账号列表. Request.
 ///
@@ -406,13 +398,9 @@ impl crate::AlipayRequest for ExpandApprecommendAccountQueryRequest {
     type Response = ExpandApprecommendAccountQueryResponse;
     type ErrorCode = ExpandApprecommendAccountQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.apprecommend.account.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/expand/apprecommend/account/query",
-        path_params: &[],
-        query_params: &["app_no", "page_size", "page_number"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_APPRECOMMEND_ACCOUNT_QUERY,
+    );
 }
 /// `ant.merchant.expand.apprecommend.available.query`: 查询可关联APP的账号列表. Request.
 ///
@@ -563,13 +551,9 @@ impl crate::AlipayRequest for ExpandApprecommendAvailableQueryRequest {
     type Response = ExpandApprecommendAvailableQueryResponse;
     type ErrorCode = ExpandApprecommendAvailableQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.apprecommend.available.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/expand/apprecommend/available/query",
-        path_params: &[],
-        query_params: &["page_size", "page_number"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_APPRECOMMEND_AVAILABLE_QUERY,
+    );
 }
 /// `ant.merchant.expand.indirect.image.upload`: 图片上传. Request.
 ///
@@ -680,15 +664,9 @@ impl crate::AlipayRequest for ExpandIndirectImageUploadRequest {
     type Response = ExpandIndirectImageUploadResponse;
     type ErrorCode = ExpandIndirectImageUploadErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.indirect.image.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/indirect/image",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_INDIRECT_IMAGE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -801,13 +779,9 @@ impl crate::AlipayRequest for ExpandInfoQueryRequest {
     type Response = ExpandInfoQueryResponse;
     type ErrorCode = ExpandInfoQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/expand/info/query",
-        path_params: &[],
-        query_params: &["merchant_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_INFO_QUERY,
+    );
 }
 /// `ant.merchant.expand.item.create`: 商品创建接口. Request.
 ///
@@ -1015,13 +989,9 @@ impl crate::AlipayRequest for ExpandItemCreateRequest {
     type Response = ExpandItemCreateResponse;
     type ErrorCode = ExpandItemCreateErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_CREATE,
+    );
 }
 /// `ant.merchant.expand.item.delete`: 商品删除接口. Request.
 ///
@@ -1128,13 +1098,9 @@ impl crate::AlipayRequest for ExpandItemDeleteRequest {
     type Response = ExpandItemDeleteResponse;
     type ErrorCode = ExpandItemDeleteErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/ant/merchant/expand/item/delete",
-        path_params: &[],
-        query_params: &["item_id", "external_item_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_DELETE,
+    );
 }
 /// `ant.merchant.expand.item.modify`: 商品修改接口. Request.
 ///
@@ -1355,13 +1321,9 @@ impl crate::AlipayRequest for ExpandItemModifyRequest {
     type Response = ExpandItemModifyResponse;
     type ErrorCode = ExpandItemModifyErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_MODIFY,
+    );
 }
 /// `ant.merchant.expand.item.open.batchquery`: 批量查询商品接口. Request.
 ///
@@ -1463,13 +1425,9 @@ impl crate::AlipayRequest for ExpandItemOpenBatchqueryRequest {
     type Response = ExpandItemOpenBatchqueryResponse;
     type ErrorCode = ExpandItemOpenBatchqueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.open.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/open/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_OPEN_BATCHQUERY,
+    );
 }
 /// `ant.merchant.expand.item.open.create`: 创建商品接口. Request.
 ///
@@ -1669,13 +1627,9 @@ impl crate::AlipayRequest for ExpandItemOpenCreateRequest {
     type Response = ExpandItemOpenCreateResponse;
     type ErrorCode = ExpandItemOpenCreateErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.open.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/open/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_OPEN_CREATE,
+    );
 }
 /// `ant.merchant.expand.item.open.delete`: 删除商品接口. Request.
 ///
@@ -1771,13 +1725,9 @@ impl crate::AlipayRequest for ExpandItemOpenDeleteRequest {
     type Response = ExpandItemOpenDeleteResponse;
     type ErrorCode = ExpandItemOpenDeleteErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.open.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/ant/merchant/expand/item/open/delete",
-        path_params: &[],
-        query_params: &["item_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_OPEN_DELETE,
+    );
 }
 /// `ant.merchant.expand.item.open.modify`: 修改商品接口. Request.
 ///
@@ -1962,13 +1912,9 @@ impl crate::AlipayRequest for ExpandItemOpenModifyRequest {
     type Response = ExpandItemOpenModifyResponse;
     type ErrorCode = ExpandItemOpenModifyErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.open.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/open/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_OPEN_MODIFY,
+    );
 }
 /// `ant.merchant.expand.item.open.query`: 查询商品接口. Request.
 ///
@@ -2097,13 +2043,9 @@ impl crate::AlipayRequest for ExpandItemOpenQueryRequest {
     type Response = ExpandItemOpenQueryResponse;
     type ErrorCode = ExpandItemOpenQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.open.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/expand/item/open/query",
-        path_params: &[],
-        query_params: &["target_id", "scene", "target_type", "status"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_OPEN_QUERY,
+    );
 }
 /// `ant.merchant.expand.item.query`: 商品查询接口. Request.
 ///
@@ -2237,19 +2179,9 @@ impl crate::AlipayRequest for ExpandItemQueryRequest {
     type Response = ExpandItemQueryResponse;
     type ErrorCode = ExpandItemQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/expand/item/query",
-        path_params: &[],
-        query_params: &[
-            "target_type",
-            "target_id",
-            "undefined_category",
-            "front_category_id",
-            "status",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_QUERY,
+    );
 }
 /// `ant.merchant.expand.item.status.modify`: 商品状态修改接口. Request.
 ///
@@ -2360,13 +2292,9 @@ impl crate::AlipayRequest for ExpandItemStatusModifyRequest {
     type Response = ExpandItemStatusModifyResponse;
     type ErrorCode = ExpandItemStatusModifyErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.item.status.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/item/status/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ITEM_STATUS_MODIFY,
+    );
 }
 /// `ant.merchant.expand.mcc.query`: 商户mcc信息查询. Request.
 ///
@@ -2456,13 +2384,9 @@ impl crate::AlipayRequest for ExpandMccQueryRequest {
     type Response = ExpandMccQueryResponse;
     type ErrorCode = ExpandMccQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.mcc.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/mcc/query",
-        path_params: &[],
-        query_params: &["mcc_code_list"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_MCC_QUERY,
+    );
 }
 /// `ant.merchant.expand.order.query`: 商户申请单查询. Request.
 ///
@@ -2592,13 +2516,9 @@ impl crate::AlipayRequest for ExpandOrderQueryRequest {
     type Response = ExpandOrderQueryResponse;
     type ErrorCode = ExpandOrderQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/order/{order_id}",
-        path_params: &["order_id"],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_ORDER_QUERY,
+    );
 }
 /// `ant.merchant.expand.shop.close`: 蚂蚁店铺关闭. Request.
 ///
@@ -2716,13 +2636,9 @@ impl crate::AlipayRequest for ExpandShopCloseRequest {
     type Response = ExpandShopCloseResponse;
     type ErrorCode = ExpandShopCloseErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/ant/merchant/shop/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_CLOSE,
+    );
 }
 /// `ant.merchant.expand.shop.consult`: 蚂蚁店铺创建咨询. Request.
 ///
@@ -3189,13 +3105,9 @@ impl crate::AlipayRequest for ExpandShopConsultRequest {
     type Response = ExpandShopConsultResponse;
     type ErrorCode = ExpandShopConsultErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/shop/consult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_CONSULT,
+    );
 }
 /// `ant.merchant.expand.shop.create`: 蚂蚁店铺创建. Request.
 ///
@@ -4127,13 +4039,9 @@ impl crate::AlipayRequest for ExpandShopCreateRequest {
     type Response = ExpandShopCreateResponse;
     type ErrorCode = ExpandShopCreateErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/shop",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_CREATE,
+    );
 }
 /// `ant.merchant.expand.shop.modify`: 修改蚂蚁店铺. Request.
 ///
@@ -5076,13 +4984,9 @@ impl crate::AlipayRequest for ExpandShopModifyRequest {
     type Response = ExpandShopModifyResponse;
     type ErrorCode = ExpandShopModifyErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/ant/merchant/shop",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_MODIFY,
+    );
 }
 /// `ant.merchant.expand.shop.page.query`: 店铺分页查询接口. Request.
 ///
@@ -5256,21 +5160,9 @@ impl crate::AlipayRequest for ExpandShopPageQueryRequest {
     type Response = ExpandShopPageQueryResponse;
     type ErrorCode = ExpandShopPageQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.page.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/shop/pagequery",
-        path_params: &[],
-        query_params: &[
-            "ip_role_id",
-            "page_num",
-            "page_size",
-            "address_version",
-            "province_code",
-            "city_code",
-            "district_code",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_PAGE_QUERY,
+    );
 }
 /// `ant.merchant.expand.shop.query`: 店铺查询接口. Request.
 ///
@@ -5734,21 +5626,9 @@ impl crate::AlipayRequest for ExpandShopQueryRequest {
     type Response = ExpandShopQueryResponse;
     type ErrorCode = ExpandShopQueryErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/ant/merchant/shop",
-        path_params: &[],
-        query_params: &[
-            "shop_id",
-            "store_id",
-            "ip_role_id",
-            "address_version",
-            "need_recommend",
-            "need_industry_info",
-            "need_industry_license",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_QUERY,
+    );
 }
 /// `ant.merchant.expand.shop.receiptaccount.save`: 店铺增加收单账号. Request.
 ///
@@ -5870,13 +5750,9 @@ impl crate::AlipayRequest for ExpandShopReceiptaccountSaveRequest {
     type Response = ExpandShopReceiptaccountSaveResponse;
     type ErrorCode = ExpandShopReceiptaccountSaveErrorCode;
     const METHOD: &'static str = "ant.merchant.expand.shop.receiptaccount.save";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/ant/merchant/expand/shop/receiptaccount/save",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ANT_MERCHANT_EXPAND_SHOP_RECEIPTACCOUNT_SAVE,
+    );
 }
 /// Schema `AddressInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -157,13 +157,9 @@ impl crate::AlipayRequest for FncInvoiceApplyRequest {
     type Response = FncInvoiceApplyResponse;
     type ErrorCode = FncInvoiceApplyErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.invoice.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/invoice/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_INVOICE_APPLY,
+    );
 }
 /// `alipay.boss.fnc.invoice.batchquery`: 应收发票综合查询. Request.
 ///
@@ -521,13 +517,9 @@ impl crate::AlipayRequest for FncInvoiceBatchqueryRequest {
     type Response = FncInvoiceBatchqueryResponse;
     type ErrorCode = FncInvoiceBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.invoice.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/invoice/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_INVOICE_BATCHQUERY,
+    );
 }
 /// `alipay.boss.fnc.invoice.query`: 根据发票ID查询发票信息. Request.
 ///
@@ -617,13 +609,9 @@ impl crate::AlipayRequest for FncInvoiceQueryRequest {
     type Response = FncInvoiceQueryResponse;
     type ErrorCode = FncInvoiceQueryErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.invoice.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/boss/fnc/invoice/query",
-        path_params: &[],
-        query_params: &["invoice_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_INVOICE_QUERY,
+    );
 }
 /// `alipay.boss.fnc.invoicereceipt.batchquery`: 根据月账单号集合和来源查询开票单据及金额汇总. Request.
 ///
@@ -758,13 +746,9 @@ impl crate::AlipayRequest for FncInvoicereceiptBatchqueryRequest {
     type Response = FncInvoicereceiptBatchqueryResponse;
     type ErrorCode = FncInvoicereceiptBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.invoicereceipt.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/invoicereceipt/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_INVOICERECEIPT_BATCHQUERY,
+    );
 }
 /// `alipay.boss.fnc.invoicereceipt.create`: 账单变更同步接口月帐单创建消息同步. Request.
 ///
@@ -884,13 +868,9 @@ impl crate::AlipayRequest for FncInvoicereceiptCreateRequest {
     type Response = FncInvoicereceiptCreateResponse;
     type ErrorCode = FncInvoicereceiptCreateErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.invoicereceipt.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/invoicereceipt/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_INVOICERECEIPT_CREATE,
+    );
 }
 /// `alipay.boss.fnc.userinvoiceinfo.create`: 新增客户开票资料. Request.
 ///
@@ -1176,13 +1156,9 @@ impl crate::AlipayRequest for FncUserinvoiceinfoCreateRequest {
     type Response = FncUserinvoiceinfoCreateResponse;
     type ErrorCode = FncUserinvoiceinfoCreateErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.userinvoiceinfo.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/userinvoiceinfo/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_USERINVOICEINFO_CREATE,
+    );
 }
 /// `alipay.boss.fnc.userinvoiceinfo.modify`: 修改用户开票资料. Request.
 ///
@@ -1440,13 +1416,9 @@ impl crate::AlipayRequest for FncUserinvoiceinfoModifyRequest {
     type Response = FncUserinvoiceinfoModifyResponse;
     type ErrorCode = FncUserinvoiceinfoModifyErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.userinvoiceinfo.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/boss/fnc/userinvoiceinfo/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_USERINVOICEINFO_MODIFY,
+    );
 }
 /// `alipay.boss.fnc.userinvoiceinfo.query`: 根据PID获取相关的开票资料. Request.
 ///
@@ -1543,13 +1515,9 @@ impl crate::AlipayRequest for FncUserinvoiceinfoQueryRequest {
     type Response = FncUserinvoiceinfoQueryResponse;
     type ErrorCode = FncUserinvoiceinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.boss.fnc.userinvoiceinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/boss/fnc/userinvoiceinfo/query",
-        path_params: &[],
-        query_params: &["pid"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_BOSS_FNC_USERINVOICEINFO_QUERY,
+    );
 }
 /// Schema `ArInvoiceLineOpenApiResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -95,13 +95,9 @@ impl crate::AlipayRequest for CityfacilitatorStationQueryRequest {
     type Response = CityfacilitatorStationQueryResponse;
     type ErrorCode = CityfacilitatorStationQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.cityfacilitator.station.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/cityfacilitator/station/query",
-        path_params: &[],
-        query_params: &["city_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_CITYFACILITATOR_STATION_QUERY,
+    );
 }
 /// `alipay.commerce.cityfacilitator.voucher.batchquery`: 地铁购票订单批量查询. Request.
 ///
@@ -204,13 +200,9 @@ impl crate::AlipayRequest for CityfacilitatorVoucherBatchqueryRequest {
     type Response = CityfacilitatorVoucherBatchqueryResponse;
     type ErrorCode = CityfacilitatorVoucherBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.cityfacilitator.voucher.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/cityfacilitator/voucher/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_CITYFACILITATOR_VOUCHER_BATCHQUERY,
+    );
 }
 /// `alipay.commerce.cityfacilitator.voucher.generate`: 地铁购票核销码发码. Request.
 ///
@@ -389,13 +381,9 @@ impl crate::AlipayRequest for CityfacilitatorVoucherGenerateRequest {
     type Response = CityfacilitatorVoucherGenerateResponse;
     type ErrorCode = CityfacilitatorVoucherGenerateErrorCode;
     const METHOD: &'static str = "alipay.commerce.cityfacilitator.voucher.generate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/cityfacilitator/voucher/generate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_CITYFACILITATOR_VOUCHER_GENERATE,
+    );
 }
 /// `alipay.commerce.cityfacilitator.voucher.refund`: 地铁购票发码退款. Request.
 ///
@@ -488,13 +476,9 @@ impl crate::AlipayRequest for CityfacilitatorVoucherRefundRequest {
     type Response = CityfacilitatorVoucherRefundResponse;
     type ErrorCode = CityfacilitatorVoucherRefundErrorCode;
     const METHOD: &'static str = "alipay.commerce.cityfacilitator.voucher.refund";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/cityfacilitator/voucher/refund",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_CITYFACILITATOR_VOUCHER_REFUND,
+    );
 }
 /// `alipay.commerce.ec.balance.downloadurl.query`: 对账单文件下载接口. Request.
 ///
@@ -636,19 +620,9 @@ impl crate::AlipayRequest for EcBalanceDownloadurlQueryRequest {
     type Response = EcBalanceDownloadurlQueryResponse;
     type ErrorCode = EcBalanceDownloadurlQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.balance.downloadurl.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/balance/downloadurl/query",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "account_id",
-            "agreement_no",
-            "bill_type",
-            "bill_date",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_BALANCE_DOWNLOADURL_QUERY,
+    );
 }
 /// `alipay.commerce.ec.balance.period.modify`: 企业码月对账单账期修改. Request.
 ///
@@ -777,13 +751,9 @@ impl crate::AlipayRequest for EcBalancePeriodModifyRequest {
     type Response = EcBalancePeriodModifyResponse;
     type ErrorCode = EcBalancePeriodModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.balance.period.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/balance/period/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_BALANCE_PERIOD_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.consume.detail.query`: 企业码账单详情查询. Request.
 ///
@@ -944,13 +914,9 @@ impl crate::AlipayRequest for EcConsumeDetailQueryRequest {
     type Response = EcConsumeDetailQueryResponse;
     type ErrorCode = EcConsumeDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.consume.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/consume/detail/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_CONSUME_DETAIL_QUERY,
+    );
 }
 /// `alipay.commerce.ec.department.create`: 企业部门创建. Request.
 ///
@@ -1107,13 +1073,9 @@ impl crate::AlipayRequest for EcDepartmentCreateRequest {
     type Response = EcDepartmentCreateResponse;
     type ErrorCode = EcDepartmentCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.department.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/department",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_DEPARTMENT_CREATE,
+    );
 }
 /// `alipay.commerce.ec.department.delete`: 企业部门删除. Request.
 ///
@@ -1226,13 +1188,9 @@ impl crate::AlipayRequest for EcDepartmentDeleteRequest {
     type Response = EcDepartmentDeleteResponse;
     type ErrorCode = EcDepartmentDeleteErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.department.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/department/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_DEPARTMENT_DELETE,
+    );
 }
 /// `alipay.commerce.ec.department.info.modify`: 企业部门信息修改. Request.
 ///
@@ -1400,13 +1358,9 @@ impl crate::AlipayRequest for EcDepartmentInfoModifyRequest {
     type Response = EcDepartmentInfoModifyResponse;
     type ErrorCode = EcDepartmentInfoModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.department.info.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/commerce/ec/department",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_DEPARTMENT_INFO_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.department.info.query`: 查询部门详情. Request.
 ///
@@ -1517,13 +1471,9 @@ impl crate::AlipayRequest for EcDepartmentInfoQueryRequest {
     type Response = EcDepartmentInfoQueryResponse;
     type ErrorCode = EcDepartmentInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.department.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/department/info/query",
-        path_params: &[],
-        query_params: &["enterprise_id", "department_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_DEPARTMENT_INFO_QUERY,
+    );
 }
 /// `alipay.commerce.ec.department.sublist.query`: 查询子部门id列表. Request.
 ///
@@ -1642,13 +1592,9 @@ impl crate::AlipayRequest for EcDepartmentSublistQueryRequest {
     type Response = EcDepartmentSublistQueryResponse;
     type ErrorCode = EcDepartmentSublistQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.department.sublist.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/department/sublist/query",
-        path_params: &[],
-        query_params: &["enterprise_id", "department_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_DEPARTMENT_SUBLIST_QUERY,
+    );
 }
 /// `alipay.commerce.ec.employee.add`: 添加员工. Request.
 ///
@@ -2136,13 +2082,9 @@ impl crate::AlipayRequest for EcEmployeeAddRequest {
     type Response = EcEmployeeAddResponse;
     type ErrorCode = EcEmployeeAddErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/employee/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_ADD,
+    );
 }
 /// `alipay.commerce.ec.employee.delete`: 删除员工. Request.
 ///
@@ -2255,13 +2197,9 @@ impl crate::AlipayRequest for EcEmployeeDeleteRequest {
     type Response = EcEmployeeDeleteResponse;
     type ErrorCode = EcEmployeeDeleteErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/employee/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_DELETE,
+    );
 }
 /// `alipay.commerce.ec.employee.idlist.query`: 查询部门下员工id列表. Request.
 ///
@@ -2417,13 +2355,9 @@ impl crate::AlipayRequest for EcEmployeeIdlistQueryRequest {
     type Response = EcEmployeeIdlistQueryResponse;
     type ErrorCode = EcEmployeeIdlistQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.idlist.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/employee/idlist/query",
-        path_params: &[],
-        query_params: &["enterprise_id", "department_id", "page_num", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_IDLIST_QUERY,
+    );
 }
 /// `alipay.commerce.ec.employee.info.modify`: 修改员工基础信息. Request.
 ///
@@ -2647,13 +2581,9 @@ impl crate::AlipayRequest for EcEmployeeInfoModifyRequest {
     type Response = EcEmployeeInfoModifyResponse;
     type ErrorCode = EcEmployeeInfoModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.info.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/commerce/ec/employee/info",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_INFO_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.employee.info.query`: 查询员工详情. Request.
 ///
@@ -2835,23 +2765,9 @@ impl crate::AlipayRequest for EcEmployeeInfoQueryRequest {
     type Response = EcEmployeeInfoQueryResponse;
     type ErrorCode = EcEmployeeInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/employee/info/query",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "open_id",
-            "user_id",
-            "employee_id",
-            "mobile",
-            "alipay_logon_id",
-            "employee_cert_type",
-            "employee_cert_no",
-            "employee_email",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_INFO_QUERY,
+    );
 }
 /// `alipay.commerce.ec.employee.invite.query`: 获取员工签约激活链接. Request.
 ///
@@ -3020,19 +2936,9 @@ impl crate::AlipayRequest for EcEmployeeInviteQueryRequest {
     type Response = EcEmployeeInviteQueryResponse;
     type ErrorCode = EcEmployeeInviteQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.invite.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/employee/invite",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "employee_id",
-            "page_content_code",
-            "withholding_sign_str",
-            "create_share_code",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_INVITE_QUERY,
+    );
 }
 /// `alipay.commerce.ec.employee.title.create`: 员工抬头：新增员工抬头关系. Request.
 ///
@@ -3149,13 +3055,9 @@ impl crate::AlipayRequest for EcEmployeeTitleCreateRequest {
     type Response = EcEmployeeTitleCreateResponse;
     type ErrorCode = EcEmployeeTitleCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.title.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/employee/title",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_TITLE_CREATE,
+    );
 }
 /// `alipay.commerce.ec.employee.title.delete`: 员工抬头：失效员工抬头关系. Request.
 ///
@@ -3279,13 +3181,9 @@ impl crate::AlipayRequest for EcEmployeeTitleDeleteRequest {
     type Response = EcEmployeeTitleDeleteResponse;
     type ErrorCode = EcEmployeeTitleDeleteErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.title.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/employee/title/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_TITLE_DELETE,
+    );
 }
 /// `alipay.commerce.ec.employee.title.modify`: 修改员工抬头信息. Request.
 ///
@@ -3479,13 +3377,9 @@ impl crate::AlipayRequest for EcEmployeeTitleModifyRequest {
     type Response = EcEmployeeTitleModifyResponse;
     type ErrorCode = EcEmployeeTitleModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.employee.title.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/commerce/ec/employee/title",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_EMPLOYEE_TITLE_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.address.add`: 企业地址添加. Request.
 ///
@@ -3681,13 +3575,9 @@ impl crate::AlipayRequest for EcEnterpriseAddressAddRequest {
     type Response = EcEnterpriseAddressAddResponse;
     type ErrorCode = EcEnterpriseAddressAddErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.address.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/enterprise/address",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_ADDRESS_ADD,
+    );
 }
 /// `alipay.commerce.ec.enterprise.address.modify`: 企业地址修改. Request.
 ///
@@ -3913,13 +3803,9 @@ impl crate::AlipayRequest for EcEnterpriseAddressModifyRequest {
     type Response = EcEnterpriseAddressModifyResponse;
     type ErrorCode = EcEnterpriseAddressModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.address.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/commerce/ec/enterprise/address",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_ADDRESS_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.address.query`: 企业地址查询. Request.
 ///
@@ -4113,21 +3999,9 @@ impl crate::AlipayRequest for EcEnterpriseAddressQueryRequest {
     type Response = EcEnterpriseAddressQueryResponse;
     type ErrorCode = EcEnterpriseAddressQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.address.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/enterprise/address",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "account_id",
-            "agreement_no",
-            "address_id",
-            "city_code",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_ADDRESS_QUERY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.agreement.query`: 查询企业签约企业码信息. Request.
 ///
@@ -4237,13 +4111,9 @@ impl crate::AlipayRequest for EcEnterpriseAgreementQueryRequest {
     type Response = EcEnterpriseAgreementQueryResponse;
     type ErrorCode = EcEnterpriseAgreementQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.agreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/enterprise/agreement",
-        path_params: &[],
-        query_params: &["enterprise_id", "account_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_AGREEMENT_QUERY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.create`: 企业签约注册. Request.
 ///
@@ -4528,13 +4398,9 @@ impl crate::AlipayRequest for EcEnterpriseCreateRequest {
     type Response = EcEnterpriseCreateResponse;
     type ErrorCode = EcEnterpriseCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/enterprise/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_CREATE,
+    );
 }
 /// `alipay.commerce.ec.enterprise.delete`: 企业注销. Request.
 ///
@@ -4640,13 +4506,9 @@ impl crate::AlipayRequest for EcEnterpriseDeleteRequest {
     type Response = EcEnterpriseDeleteResponse;
     type ErrorCode = EcEnterpriseDeleteErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/ec/enterprise/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_DELETE,
+    );
 }
 /// `alipay.commerce.ec.enterprise.info.modify`: 修改企业基础信息. Request.
 ///
@@ -4772,13 +4634,9 @@ impl crate::AlipayRequest for EcEnterpriseInfoModifyRequest {
     type Response = EcEnterpriseInfoModifyResponse;
     type ErrorCode = EcEnterpriseInfoModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.info.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/commerce/ec/enterprise",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_INFO_MODIFY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.info.query`: 查询企业详情. Request.
 ///
@@ -4885,13 +4743,9 @@ impl crate::AlipayRequest for EcEnterpriseInfoQueryRequest {
     type Response = EcEnterpriseInfoQueryResponse;
     type ErrorCode = EcEnterpriseInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/enterprise/info",
-        path_params: &[],
-        query_params: &["enterprise_id", "out_biz_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_INFO_QUERY,
+    );
 }
 /// `alipay.commerce.ec.enterprise.unsign`: 企业解约. Request.
 ///
@@ -5029,13 +4883,9 @@ impl crate::AlipayRequest for EcEnterpriseUnsignRequest {
     type Response = EcEnterpriseUnsignResponse;
     type ErrorCode = EcEnterpriseUnsignErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.enterprise.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/enterprise/unsignurl",
-        path_params: &[],
-        query_params: &["enterprise_id", "account_id", "agreement_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_ENTERPRISE_UNSIGN,
+    );
 }
 /// `alipay.commerce.ec.jointaccountbill.detail.batchquery`: 企业账单批量分页查询. Request.
 ///
@@ -5250,23 +5100,9 @@ impl crate::AlipayRequest for EcJointaccountbillDetailBatchqueryRequest {
     type Response = EcJointaccountbillDetailBatchqueryResponse;
     type ErrorCode = EcJointaccountbillDetailBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.jointaccountbill.detail.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/jointaccountbill/detail/batchquery",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "biz_scene",
-            "user_id",
-            "open_id",
-            "employee_id",
-            "page_num",
-            "page_size",
-            "start_date",
-            "end_date",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_JOINTACCOUNTBILL_DETAIL_BATCHQUERY,
+    );
 }
 /// `alipay.commerce.ec.user.enterprise.query`: 用户企业列表. Request.
 ///
@@ -5368,13 +5204,9 @@ impl crate::AlipayRequest for EcUserEnterpriseQueryRequest {
     type Response = EcUserEnterpriseQueryResponse;
     type ErrorCode = EcUserEnterpriseQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.ec.user.enterprise.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/ec/user/enterprise",
-        path_params: &[],
-        query_params: &["user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EC_USER_ENTERPRISE_QUERY,
+    );
 }
 /// `alipay.commerce.educate.campus.institutions.add`: 入驻学校信息. Request.
 ///
@@ -5580,13 +5412,9 @@ impl crate::AlipayRequest for EducateCampusInstitutionsAddRequest {
     type Response = EducateCampusInstitutionsAddResponse;
     type ErrorCode = EducateCampusInstitutionsAddErrorCode;
     const METHOD: &'static str = "alipay.commerce.educate.campus.institutions.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/educate/campus/institutions/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EDUCATE_CAMPUS_INSTITUTIONS_ADD,
+    );
 }
 /// `alipay.commerce.educate.campus.institutions.query`: 查询学校信息. Request.
 ///
@@ -5734,20 +5562,9 @@ impl crate::AlipayRequest for EducateCampusInstitutionsQueryRequest {
     type Response = EducateCampusInstitutionsQueryResponse;
     type ErrorCode = EducateCampusInstitutionsQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.educate.campus.institutions.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/educate/campus/institutions/query",
-        path_params: &[],
-        query_params: &[
-            "inst_name",
-            "province_code",
-            "city_code",
-            "inst_id",
-            "inst_std_code",
-            "like_property",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EDUCATE_CAMPUS_INSTITUTIONS_QUERY,
+    );
 }
 /// `alipay.commerce.educate.schoolcard.order.sync`: 校园卡支付订单数据同步. Request.
 ///
@@ -6047,13 +5864,9 @@ impl crate::AlipayRequest for EducateSchoolcardOrderSyncRequest {
     type Response = EducateSchoolcardOrderSyncResponse;
     type ErrorCode = EducateSchoolcardOrderSyncErrorCode;
     const METHOD: &'static str = "alipay.commerce.educate.schoolcard.order.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/educate/schoolcard/order/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_EDUCATE_SCHOOLCARD_ORDER_SYNC,
+    );
 }
 /// `alipay.commerce.iot.device.report.upload`: 设备检测报告上传. Request.
 ///
@@ -6148,13 +5961,9 @@ impl crate::AlipayRequest for IotDeviceReportUploadRequest {
     type Response = IotDeviceReportUploadResponse;
     type ErrorCode = IotDeviceReportUploadErrorCode;
     const METHOD: &'static str = "alipay.commerce.iot.device.report.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/iot/device/report/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_IOT_DEVICE_REPORT_UPLOAD,
+    );
 }
 /// `alipay.commerce.iot.sdarttool.message.query`: 消息查询. Request.
 ///
@@ -6338,13 +6147,9 @@ impl crate::AlipayRequest for IotSdarttoolMessageQueryRequest {
     type Response = IotSdarttoolMessageQueryResponse;
     type ErrorCode = IotSdarttoolMessageQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.iot.sdarttool.message.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/iot/sdarttool/message/query",
-        path_params: &[],
-        query_params: &["message_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_IOT_SDARTTOOL_MESSAGE_QUERY,
+    );
 }
 /// `alipay.commerce.iot.sdarttool.message.send`: IOT消息服务. Request.
 ///
@@ -6565,13 +6370,9 @@ impl crate::AlipayRequest for IotSdarttoolMessageSendRequest {
     type Response = IotSdarttoolMessageSendResponse;
     type ErrorCode = IotSdarttoolMessageSendErrorCode;
     const METHOD: &'static str = "alipay.commerce.iot.sdarttool.message.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/iot/sdarttool/message/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_IOT_SDARTTOOL_MESSAGE_SEND,
+    );
 }
 /// `alipay.commerce.logistics.invoice.istdwaybill.create`: 开即时配送订单发票. Request.
 ///
@@ -6709,13 +6510,9 @@ impl crate::AlipayRequest for LogisticsInvoiceIstdwaybillCreateRequest {
     type Response = LogisticsInvoiceIstdwaybillCreateResponse;
     type ErrorCode = LogisticsInvoiceIstdwaybillCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.invoice.istdwaybill.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/invoice/istdwaybill/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_INVOICE_ISTDWAYBILL_CREATE,
+    );
 }
 /// `alipay.commerce.logistics.invoice.istdwaybill.query`: 查询即时配送订单的开票结果. Request.
 ///
@@ -6826,13 +6623,9 @@ impl crate::AlipayRequest for LogisticsInvoiceIstdwaybillQueryRequest {
     type Response = LogisticsInvoiceIstdwaybillQueryResponse;
     type ErrorCode = LogisticsInvoiceIstdwaybillQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.invoice.istdwaybill.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/logistics/invoice/istdwaybill/query",
-        path_params: &[],
-        query_params: &["logistics_code", "out_invoice_request_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_INVOICE_ISTDWAYBILL_QUERY,
+    );
 }
 /// `alipay.commerce.logistics.logisticscompany.instantdelivery.query`: 查询支付宝支持的即时配送公司. Request.
 ///
@@ -6912,13 +6705,9 @@ impl crate::AlipayRequest for LogisticsLogisticscompanyInstantdeliveryQueryReque
     type Response = LogisticsLogisticscompanyInstantdeliveryQueryResponse;
     type ErrorCode = LogisticsLogisticscompanyInstantdeliveryQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.logisticscompany.instantdelivery.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/logistics/logisticscompany/instantdelivery/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_LOGISTICSCOMPANY_INSTANTDELIVERY_QUERY,
+    );
 }
 /// `alipay.commerce.logistics.order.instantdelivery.cancel`: 取消即时配送订单. Request.
 ///
@@ -7053,13 +6842,9 @@ impl crate::AlipayRequest for LogisticsOrderInstantdeliveryCancelRequest {
     type Response = LogisticsOrderInstantdeliveryCancelResponse;
     type ErrorCode = LogisticsOrderInstantdeliveryCancelErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.order.instantdelivery.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/order/instantdelivery/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_ORDER_INSTANTDELIVERY_CANCEL,
+    );
 }
 /// `alipay.commerce.logistics.order.instantdelivery.create`: 下即时配送订单. Request.
 ///
@@ -7392,13 +7177,9 @@ impl crate::AlipayRequest for LogisticsOrderInstantdeliveryCreateRequest {
     type Response = LogisticsOrderInstantdeliveryCreateResponse;
     type ErrorCode = LogisticsOrderInstantdeliveryCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.order.instantdelivery.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/order/instantdelivery/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_ORDER_INSTANTDELIVERY_CREATE,
+    );
 }
 /// `alipay.commerce.logistics.order.instantdelivery.precreate`: 预下即时配送订单. Request.
 ///
@@ -7614,13 +7395,9 @@ impl crate::AlipayRequest for LogisticsOrderInstantdeliveryPrecreateRequest {
     type Response = LogisticsOrderInstantdeliveryPrecreateResponse;
     type ErrorCode = LogisticsOrderInstantdeliveryPrecreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.order.instantdelivery.precreate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/order/instantdelivery/precreate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_ORDER_INSTANTDELIVERY_PRECREATE,
+    );
 }
 /// `alipay.commerce.logistics.order.istdcancel.preconsult`: 预取消即时配送订单. Request.
 ///
@@ -7764,13 +7541,9 @@ impl crate::AlipayRequest for LogisticsOrderIstdcancelPreconsultRequest {
     type Response = LogisticsOrderIstdcancelPreconsultResponse;
     type ErrorCode = LogisticsOrderIstdcancelPreconsultErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.order.istdcancel.preconsult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/order/istdcancel/preconsult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_ORDER_ISTDCANCEL_PRECONSULT,
+    );
 }
 /// `alipay.commerce.logistics.order.istdretry.create`: 重下即时配送订单. Request.
 ///
@@ -8103,13 +7876,9 @@ impl crate::AlipayRequest for LogisticsOrderIstdretryCreateRequest {
     type Response = LogisticsOrderIstdretryCreateResponse;
     type ErrorCode = LogisticsOrderIstdretryCreateErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.order.istdretry.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/logistics/order/istdretry/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_ORDER_ISTDRETRY_CREATE,
+    );
 }
 /// `alipay.commerce.logistics.waybill.istddetail.query`: 查询即时配送运单详情. Request.
 ///
@@ -8289,19 +8058,9 @@ impl crate::AlipayRequest for LogisticsWaybillIstddetailQueryRequest {
     type Response = LogisticsWaybillIstddetailQueryResponse;
     type ErrorCode = LogisticsWaybillIstddetailQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.logistics.waybill.istddetail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/logistics/waybill/istddetail/query",
-        path_params: &[],
-        query_params: &[
-            "shop_no",
-            "out_order_no",
-            "order_no",
-            "logistics_code",
-            "waybill_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_LOGISTICS_WAYBILL_ISTDDETAIL_QUERY,
+    );
 }
 /// `alipay.commerce.operation.activity.merchant.modify`: 商户签约信息修改. Request.
 ///
@@ -8399,13 +8158,9 @@ impl crate::AlipayRequest for OperationActivityMerchantModifyRequest {
     type Response = OperationActivityMerchantModifyResponse;
     type ErrorCode = OperationActivityMerchantModifyErrorCode;
     const METHOD: &'static str = "alipay.commerce.operation.activity.merchant.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/operation/activity/merchant/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_OPERATION_ACTIVITY_MERCHANT_MODIFY,
+    );
 }
 /// `alipay.commerce.operation.activity.merchant.sign`: 商户签约活动. Request.
 ///
@@ -8503,13 +8258,9 @@ impl crate::AlipayRequest for OperationActivityMerchantSignRequest {
     type Response = OperationActivityMerchantSignResponse;
     type ErrorCode = OperationActivityMerchantSignErrorCode;
     const METHOD: &'static str = "alipay.commerce.operation.activity.merchant.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/operation/activity/merchant/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_OPERATION_ACTIVITY_MERCHANT_SIGN,
+    );
 }
 /// `alipay.commerce.operation.activity.merchant.unsign`: 活动商户解约. Request.
 ///
@@ -8579,13 +8330,9 @@ impl crate::AlipayRequest for OperationActivityMerchantUnsignRequest {
     type Response = OperationActivityMerchantUnsignResponse;
     type ErrorCode = OperationActivityMerchantUnsignErrorCode;
     const METHOD: &'static str = "alipay.commerce.operation.activity.merchant.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/operation/activity/merchant/unsign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_OPERATION_ACTIVITY_MERCHANT_UNSIGN,
+    );
 }
 /// `alipay.commerce.operation.bank.activity.query`: 银行活动信息查询. Request.
 ///
@@ -8696,13 +8443,9 @@ impl crate::AlipayRequest for OperationBankActivityQueryRequest {
     type Response = OperationBankActivityQueryResponse;
     type ErrorCode = OperationBankActivityQueryErrorCode;
     const METHOD: &'static str = "alipay.commerce.operation.bank.activity.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/commerce/operation/bank/activity/query",
-        path_params: &[],
-        query_params: &["open_id", "user_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_OPERATION_BANK_ACTIVITY_QUERY,
+    );
 }
 /// `alipay.commerce.transport.charger.chargerbindinfo.sync`: 充电运营商同步用户绑定充电桩信息接口. Request.
 ///
@@ -8994,13 +8737,9 @@ impl crate::AlipayRequest for TransportChargerChargerbindinfoSyncRequest {
     type Response = TransportChargerChargerbindinfoSyncResponse;
     type ErrorCode = TransportChargerChargerbindinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.commerce.transport.charger.chargerbindinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/transport/charger/chargerbindinfo/sync",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_TRANSPORT_CHARGER_CHARGERBINDINFO_SYNC,
+    );
 }
 /// `alipay.commerce.transport.parking.enterinfo.sync`: 停车入场模板消息配置. Request.
 ///
@@ -9264,13 +9003,9 @@ impl crate::AlipayRequest for TransportParkingEnterinfoSyncRequest {
     type Response = TransportParkingEnterinfoSyncResponse;
     type ErrorCode = TransportParkingEnterinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.commerce.transport.parking.enterinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/transport/parking/enterinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_TRANSPORT_PARKING_ENTERINFO_SYNC,
+    );
 }
 /// `alipay.commerce.transport.parking.exitinfo.sync`: 停车离场消息模板配置. Request.
 ///
@@ -9462,13 +9197,9 @@ impl crate::AlipayRequest for TransportParkingExitinfoSyncRequest {
     type Response = TransportParkingExitinfoSyncResponse;
     type ErrorCode = TransportParkingExitinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.commerce.transport.parking.exitinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/transport/parking/exitinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_TRANSPORT_PARKING_EXITINFO_SYNC,
+    );
 }
 /// `alipay.commerce.transport.parking.paymentinfo.sync`: 停车支付模板消息配置. Request.
 ///
@@ -9780,13 +9511,9 @@ impl crate::AlipayRequest for TransportParkingPaymentinfoSyncRequest {
     type Response = TransportParkingPaymentinfoSyncResponse;
     type ErrorCode = TransportParkingPaymentinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.commerce.transport.parking.paymentinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/commerce/transport/parking/paymentinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_COMMERCE_TRANSPORT_PARKING_PAYMENTINFO_SYNC,
+    );
 }
 /// Schema `AddressInfoDTO`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

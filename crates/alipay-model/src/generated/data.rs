@@ -125,13 +125,9 @@ impl crate::AlipayRequest for BillAccountbookereceiptApplyRequest {
     type Response = BillAccountbookereceiptApplyResponse;
     type ErrorCode = BillAccountbookereceiptApplyErrorCode;
     const METHOD: &'static str = "alipay.data.bill.accountbookereceipt.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/data/bill/accountbookereceipt/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ACCOUNTBOOKERECEIPT_APPLY,
+    );
 }
 /// `alipay.data.bill.accountbookereceipt.query`: 查询子账本电子回单状态(incubating). Request.
 ///
@@ -278,13 +274,9 @@ impl crate::AlipayRequest for BillAccountbookereceiptQueryRequest {
     type Response = BillAccountbookereceiptQueryResponse;
     type ErrorCode = BillAccountbookereceiptQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.accountbookereceipt.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/accountbookereceipt/query",
-        path_params: &[],
-        query_params: &["file_id", "agreement_no", "agreement_type", "secure"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ACCOUNTBOOKERECEIPT_QUERY,
+    );
 }
 /// `alipay.data.bill.accountlog.query`: 支付宝商家账户账务明细查询. Request.
 ///
@@ -515,25 +507,9 @@ impl crate::AlipayRequest for BillAccountlogQueryRequest {
     type Response = BillAccountlogQueryResponse;
     type ErrorCode = BillAccountlogQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.accountlog.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/accountlog/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "alipay_order_no",
-            "merchant_order_no",
-            "page_no",
-            "page_size",
-            "trans_code",
-            "agreement_no",
-            "agreement_product_code",
-            "bill_user_id",
-            "open_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ACCOUNTLOG_QUERY,
+    );
 }
 /// `alipay.data.bill.bail.query`: 支付宝商家账户保证金查询. Request.
 ///
@@ -663,19 +639,9 @@ impl crate::AlipayRequest for BillBailQueryRequest {
     type Response = BillBailQueryResponse;
     type ErrorCode = BillBailQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.bail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/bail/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "bail_type",
-            "trans_log_id",
-            "biz_orig_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_BAIL_QUERY,
+    );
 }
 /// `alipay.data.bill.balance.query`: 支付宝商家账户当前余额查询. Request.
 ///
@@ -800,13 +766,9 @@ impl crate::AlipayRequest for BillBalanceQueryRequest {
     type Response = BillBalanceQueryResponse;
     type ErrorCode = BillBalanceQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.balance.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/balance/query",
-        path_params: &[],
-        query_params: &["bill_user_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_BALANCE_QUERY,
+    );
 }
 /// `alipay.data.bill.balancehis.query`: 支付宝商家账户历史余额查询. Request.
 ///
@@ -922,13 +884,9 @@ impl crate::AlipayRequest for BillBalancehisQueryRequest {
     type Response = BillBalancehisQueryResponse;
     type ErrorCode = BillBalancehisQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.balancehis.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/balancehis/query",
-        path_params: &[],
-        query_params: &["biz_date", "biz_month"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_BALANCEHIS_QUERY,
+    );
 }
 /// `alipay.data.bill.bizfundagent.query`: ISV代理商户资金业务账单查询. Request.
 ///
@@ -1103,21 +1061,9 @@ impl crate::AlipayRequest for BillBizfundagentQueryRequest {
     type Response = BillBizfundagentQueryResponse;
     type ErrorCode = BillBizfundagentQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.bizfundagent.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/bizfundagent/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "page_no",
-            "page_size",
-            "agreement_type",
-            "agreement_no",
-            "account_book_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_BIZFUNDAGENT_QUERY,
+    );
 }
 /// `alipay.data.bill.buy.query`: 支付宝商家账户买入交易查询. Request.
 ///
@@ -1300,21 +1246,9 @@ impl crate::AlipayRequest for BillBuyQueryRequest {
     type Response = BillBuyQueryResponse;
     type ErrorCode = BillBuyQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.buy.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/buy/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "alipay_order_no",
-            "merchant_order_no",
-            "store_no",
-            "page_no",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_BUY_QUERY,
+    );
 }
 /// `alipay.data.bill.ereceipt.apply`: 申请电子回单(incubating). Request.
 ///
@@ -1430,13 +1364,9 @@ impl crate::AlipayRequest for BillEreceiptApplyRequest {
     type Response = BillEreceiptApplyResponse;
     type ErrorCode = BillEreceiptApplyErrorCode;
     const METHOD: &'static str = "alipay.data.bill.ereceipt.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/data/bill/ereceipt/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ERECEIPT_APPLY,
+    );
 }
 /// `alipay.data.bill.ereceipt.query`: 查询电子回单状态(incubating). Request.
 ///
@@ -1552,13 +1482,9 @@ impl crate::AlipayRequest for BillEreceiptQueryRequest {
     type Response = BillEreceiptQueryResponse;
     type ErrorCode = BillEreceiptQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.ereceipt.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/ereceipt/query",
-        path_params: &[],
-        query_params: &["file_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ERECEIPT_QUERY,
+    );
 }
 /// `alipay.data.bill.ereceiptagent.apply`: ISV代理商户申请电子回单. Request.
 ///
@@ -1693,13 +1619,9 @@ impl crate::AlipayRequest for BillEreceiptagentApplyRequest {
     type Response = BillEreceiptagentApplyResponse;
     type ErrorCode = BillEreceiptagentApplyErrorCode;
     const METHOD: &'static str = "alipay.data.bill.ereceiptagent.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/data/bill/ereceiptagent/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_ERECEIPTAGENT_APPLY,
+    );
 }
 /// `alipay.data.bill.sell.query`: 支付宝商家账户卖出交易查询. Request.
 ///
@@ -1882,21 +1804,9 @@ impl crate::AlipayRequest for BillSellQueryRequest {
     type Response = BillSellQueryResponse;
     type ErrorCode = BillSellQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.sell.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/sell/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "alipay_order_no",
-            "merchant_order_no",
-            "store_no",
-            "page_no",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_SELL_QUERY,
+    );
 }
 /// `alipay.data.bill.transfer.query`: 支付宝商家账户充值，转账，提现查询. Request.
 ///
@@ -2057,13 +1967,9 @@ impl crate::AlipayRequest for BillTransferQueryRequest {
     type Response = BillTransferQueryResponse;
     type ErrorCode = BillTransferQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.transfer.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/transfer/query",
-        path_params: &[],
-        query_params: &["start_time", "end_time", "type", "page_no", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_TRANSFER_QUERY,
+    );
 }
 /// `alipay.data.bill.transferaccountbook.query`: 子账本充提转账单查询(incubating). Request.
 ///
@@ -2241,21 +2147,9 @@ impl crate::AlipayRequest for BillTransferaccountbookQueryRequest {
     type Response = BillTransferaccountbookQueryResponse;
     type ErrorCode = BillTransferaccountbookQueryErrorCode;
     const METHOD: &'static str = "alipay.data.bill.transferaccountbook.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/bill/transferaccountbook/query",
-        path_params: &[],
-        query_params: &[
-            "start_time",
-            "end_time",
-            "type",
-            "agreement_no",
-            "store_no",
-            "page_no",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_BILL_TRANSFERACCOUNTBOOK_QUERY,
+    );
 }
 /// `alipay.data.dataservice.ad.conversion.upload`: 转化数据回传. Request.
 ///
@@ -2371,13 +2265,9 @@ impl crate::AlipayRequest for DataserviceAdConversionUploadRequest {
     type Response = DataserviceAdConversionUploadResponse;
     type ErrorCode = DataserviceAdConversionUploadErrorCode;
     const METHOD: &'static str = "alipay.data.dataservice.ad.conversion.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/data/dataservice/ad/conversion/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_DATASERVICE_AD_CONVERSION_UPLOAD,
+    );
 }
 /// `alipay.data.dataservice.ad.promotepage.batchquery`: 自建推广页列表批量查询. Request.
 ///
@@ -2554,13 +2444,9 @@ impl crate::AlipayRequest for DataserviceAdPromotepageBatchqueryRequest {
     type Response = DataserviceAdPromotepageBatchqueryResponse;
     type ErrorCode = DataserviceAdPromotepageBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.data.dataservice.ad.promotepage.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/dataservice/ad/promotepage/batchquery",
-        path_params: &[],
-        query_params: &["biz_token", "principal_tag", "type", "page_no", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_DATASERVICE_AD_PROMOTEPAGE_BATCHQUERY,
+    );
 }
 /// `alipay.data.dataservice.ad.promotepage.download`: 自建推广页留资数据查询. Request.
 ///
@@ -2764,21 +2650,9 @@ impl crate::AlipayRequest for DataserviceAdPromotepageDownloadRequest {
     type Response = DataserviceAdPromotepageDownloadResponse;
     type ErrorCode = DataserviceAdPromotepageDownloadErrorCode;
     const METHOD: &'static str = "alipay.data.dataservice.ad.promotepage.download";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/dataservice/ad/promotepage/download",
-        path_params: &[],
-        query_params: &[
-            "start_date",
-            "end_date",
-            "page_no",
-            "page_size",
-            "biz_token",
-            "principal_tag",
-            "promote_page_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_DATASERVICE_AD_PROMOTEPAGE_DOWNLOAD,
+    );
 }
 /// `alipay.data.dataservice.bill.downloadurl.query`: 查询对账单下载地址. Request.
 ///
@@ -2911,13 +2785,9 @@ impl crate::AlipayRequest for DataserviceBillDownloadurlQueryRequest {
     type Response = DataserviceBillDownloadurlQueryResponse;
     type ErrorCode = DataserviceBillDownloadurlQueryErrorCode;
     const METHOD: &'static str = "alipay.data.dataservice.bill.downloadurl.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/data/dataservice/bill/downloadurl/query",
-        path_params: &[],
-        query_params: &["bill_type", "bill_date", "smid"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_DATA_DATASERVICE_BILL_DOWNLOADURL_QUERY,
+    );
 }
 /// Schema `AccountLogItemResult`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -141,13 +141,9 @@ impl crate::AlipayRequest for GeneralsaasFaceCertifyInitializeRequest {
     type Response = GeneralsaasFaceCertifyInitializeResponse;
     type ErrorCode = GeneralsaasFaceCertifyInitializeErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.certify.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/face/certify/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_CERTIFY_INITIALIZE,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.certify.query`: 跳转支付宝人脸核身查询记录. Request.
 ///
@@ -276,13 +272,9 @@ impl crate::AlipayRequest for GeneralsaasFaceCertifyQueryRequest {
     type Response = GeneralsaasFaceCertifyQueryResponse;
     type ErrorCode = GeneralsaasFaceCertifyQueryErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.certify.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/datadigital/fincloud/generalsaas/face/certify/query",
-        path_params: &[],
-        query_params: &["certify_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_CERTIFY_QUERY,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.certify.verify`: 跳转支付宝人脸核身开始认证. Request.
 ///
@@ -372,13 +364,9 @@ impl crate::AlipayRequest for GeneralsaasFaceCertifyVerifyRequest {
     type Response = GeneralsaasFaceCertifyVerifyResponse;
     type ErrorCode = GeneralsaasFaceCertifyVerifyErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.certify.verify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/face/certify/verify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_CERTIFY_VERIFY,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.check.initialize`: 活体检测初始化. Request.
 ///
@@ -511,13 +499,9 @@ impl crate::AlipayRequest for GeneralsaasFaceCheckInitializeRequest {
     type Response = GeneralsaasFaceCheckInitializeResponse;
     type ErrorCode = GeneralsaasFaceCheckInitializeErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.check.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/face/check/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_CHECK_INITIALIZE,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.check.query`: 活体检测结果查询. Request.
 ///
@@ -696,19 +680,9 @@ impl crate::AlipayRequest for GeneralsaasFaceCheckQueryRequest {
     type Response = GeneralsaasFaceCheckQueryResponse;
     type ErrorCode = GeneralsaasFaceCheckQueryErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.check.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/datadigital/fincloud/generalsaas/face/check/query",
-        path_params: &[],
-        query_params: &[
-            "certify_id",
-            "need_alive_photo",
-            "need_score",
-            "need_quality_score",
-            "need_attack_result",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_CHECK_QUERY,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.source.certify`: 纯服务端人脸核身. Request.
 ///
@@ -931,15 +905,9 @@ impl crate::AlipayRequest for GeneralsaasFaceSourceCertifyRequest {
     type Response = GeneralsaasFaceSourceCertifyResponse;
     type ErrorCode = GeneralsaasFaceSourceCertifyErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.source.certify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/face/source/certify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_SOURCE_CERTIFY,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -1155,13 +1123,9 @@ impl crate::AlipayRequest for GeneralsaasFaceVerificationInitializeRequest {
     type Response = GeneralsaasFaceVerificationInitializeResponse;
     type ErrorCode = GeneralsaasFaceVerificationInitializeErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.verification.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/face/verification/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_VERIFICATION_INITIALIZE,
+    );
 }
 /// `datadigital.fincloud.generalsaas.face.verification.query`: 人脸核身结果查询. Request.
 ///
@@ -1325,13 +1289,9 @@ impl crate::AlipayRequest for GeneralsaasFaceVerificationQueryRequest {
     type Response = GeneralsaasFaceVerificationQueryResponse;
     type ErrorCode = GeneralsaasFaceVerificationQueryErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.face.verification.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/datadigital/fincloud/generalsaas/face/verification/query",
-        path_params: &[],
-        query_params: &["certify_id", "need_alive_photo"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_FACE_VERIFICATION_QUERY,
+    );
 }
 /// `datadigital.fincloud.generalsaas.ocr.mobile.initialize`: App端OCR初始化. Request.
 ///
@@ -1442,13 +1402,9 @@ impl crate::AlipayRequest for GeneralsaasOcrMobileInitializeRequest {
     type Response = GeneralsaasOcrMobileInitializeResponse;
     type ErrorCode = GeneralsaasOcrMobileInitializeErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.ocr.mobile.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/ocr/mobile/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_OCR_MOBILE_INITIALIZE,
+    );
 }
 /// `datadigital.fincloud.generalsaas.ocr.server.detect`: 服务端OCR. Request.
 ///
@@ -1581,15 +1537,9 @@ impl crate::AlipayRequest for GeneralsaasOcrServerDetectRequest {
     type Response = GeneralsaasOcrServerDetectResponse;
     type ErrorCode = GeneralsaasOcrServerDetectErrorCode;
     const METHOD: &'static str = "datadigital.fincloud.generalsaas.ocr.server.detect";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/datadigital/fincloud/generalsaas/ocr/server/detect",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::DATADIGITAL_FINCLOUD_GENERALSAAS_OCR_SERVER_DETECT,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();

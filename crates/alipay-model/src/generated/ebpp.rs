@@ -362,13 +362,9 @@ impl crate::AlipayRequest for BillAddRequest {
     type Response = BillAddResponse;
     type ErrorCode = BillAddErrorCode;
     const METHOD: &'static str = "alipay.ebpp.bill.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/bill/add",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_BILL_ADD,
+    );
 }
 /// `alipay.ebpp.bill.get`: 查询账单. Request.
 ///
@@ -622,13 +618,9 @@ impl crate::AlipayRequest for BillGetRequest {
     type Response = BillGetResponse;
     type ErrorCode = BillGetErrorCode;
     const METHOD: &'static str = "alipay.ebpp.bill.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/bill/get",
-        path_params: &[],
-        query_params: &["auth_token", "order_type", "merchant_order_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_BILL_GET,
+    );
 }
 /// `alipay.ebpp.invoice.apply.inv.upload`: 发票回传. Request.
 ///
@@ -1141,13 +1133,9 @@ impl crate::AlipayRequest for InvoiceApplyInvUploadRequest {
     type Response = InvoiceApplyInvUploadResponse;
     type ErrorCode = InvoiceApplyInvUploadErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.apply.inv.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/ebpp/invoice/apply/inv/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_APPLY_INV_UPLOAD,
+    );
 }
 /// `alipay.ebpp.invoice.apply.result.sync`: ISV向支付宝同步发票申请结果. Request.
 ///
@@ -1281,13 +1269,9 @@ impl crate::AlipayRequest for InvoiceApplyResultSyncRequest {
     type Response = InvoiceApplyResultSyncResponse;
     type ErrorCode = InvoiceApplyResultSyncErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.apply.result.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/apply/result/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_APPLY_RESULT_SYNC,
+    );
 }
 /// `alipay.ebpp.invoice.apply.status.notify`: 发票申请状态变更. Request.
 ///
@@ -1413,13 +1397,9 @@ impl crate::AlipayRequest for InvoiceApplyStatusNotifyRequest {
     type Response = InvoiceApplyStatusNotifyResponse;
     type ErrorCode = InvoiceApplyStatusNotifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.apply.status.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/ebpp/invoice/apply/status/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_APPLY_STATUS_NOTIFY,
+    );
 }
 /// `alipay.ebpp.invoice.applystatus.query`: 根据外部订单号查询开票状态. Request.
 ///
@@ -1526,13 +1506,9 @@ impl crate::AlipayRequest for InvoiceApplystatusQueryRequest {
     type Response = InvoiceApplystatusQueryResponse;
     type ErrorCode = InvoiceApplystatusQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.applystatus.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/applystatus/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_APPLYSTATUS_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.auth.sign`: 发票授权关系签约. Request.
 ///
@@ -1648,13 +1624,9 @@ impl crate::AlipayRequest for InvoiceAuthSignRequest {
     type Response = InvoiceAuthSignResponse;
     type ErrorCode = InvoiceAuthSignErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.auth.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/auth/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_AUTH_SIGN,
+    );
 }
 /// `alipay.ebpp.invoice.auth.unsign`: 发票授权关系解约. Request.
 ///
@@ -1774,13 +1746,9 @@ impl crate::AlipayRequest for InvoiceAuthUnsignRequest {
     type Response = InvoiceAuthUnsignResponse;
     type ErrorCode = InvoiceAuthUnsignErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.auth.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/auth/unsign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_AUTH_UNSIGN,
+    );
 }
 /// `alipay.ebpp.invoice.detail.output.query`: 获取发票详细信息. Request.
 ///
@@ -2164,13 +2132,9 @@ impl crate::AlipayRequest for InvoiceDetailOutputQueryRequest {
     type Response = InvoiceDetailOutputQueryResponse;
     type ErrorCode = InvoiceDetailOutputQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.detail.output.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/detail/output/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_DETAIL_OUTPUT_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.ecorder.order.query`: 企业码订单查询. Request.
 ///
@@ -2316,19 +2280,9 @@ impl crate::AlipayRequest for InvoiceEcorderOrderQueryRequest {
     type Response = InvoiceEcorderOrderQueryResponse;
     type ErrorCode = InvoiceEcorderOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.ecorder.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/ecorder/order/query",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "account_id",
-            "agreement_no",
-            "order_id",
-            "order_type",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ECORDER_ORDER_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.einvpackage.query`: 查询用户发票包的明细信息. Request.
 ///
@@ -2434,13 +2388,9 @@ impl crate::AlipayRequest for InvoiceEinvpackageQueryRequest {
     type Response = InvoiceEinvpackageQueryResponse;
     type ErrorCode = InvoiceEinvpackageQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.einvpackage.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/einvpackage/query",
-        path_params: &[],
-        query_params: &["encrypted_uid", "package_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EINVPACKAGE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterprise.merchantrelation.create`: 创建企业商户关系. Request.
 ///
@@ -2610,13 +2560,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseMerchantrelationCreateRequest {
     type Response = InvoiceEnterpriseMerchantrelationCreateResponse;
     type ErrorCode = InvoiceEnterpriseMerchantrelationCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterprise.merchantrelation.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterprise/merchantrelation/create",
-        path_params: &[],
-        query_params: &["enterprise_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISE_MERCHANTRELATION_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.consume.batchquery`: 企业因公账单查询. Request.
 ///
@@ -2771,13 +2717,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeConsumeBatchqueryRequest {
     type Response = InvoiceEnterpriseconsumeConsumeBatchqueryResponse;
     type ErrorCode = InvoiceEnterpriseconsumeConsumeBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.consume.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/consume/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_CONSUME_BATCHQUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.detail.query`: 凭证详情查询接口. Request.
 ///
@@ -2911,13 +2853,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeDetailQueryRequest {
     type Response = InvoiceEnterpriseconsumeDetailQueryResponse;
     type ErrorCode = InvoiceEnterpriseconsumeDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/detail/query",
-        path_params: &[],
-        query_params: &["account_id", "agreement_no", "voucher_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_DETAIL_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.create`: 新增开票规则. Request.
 ///
@@ -3139,13 +3077,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeEnterpriseopenruleCreateRe
     type Response = InvoiceEnterpriseconsumeEnterpriseopenruleCreateResponse;
     type ErrorCode = InvoiceEnterpriseconsumeEnterpriseopenruleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/enterpriseopenrule/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_ENTERPRISEOPENRULE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.modify`: 修改开票规则. Request.
 ///
@@ -3353,13 +3287,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeEnterpriseopenruleModifyRe
     type Response = InvoiceEnterpriseconsumeEnterpriseopenruleModifyResponse;
     type ErrorCode = InvoiceEnterpriseconsumeEnterpriseopenruleModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/enterpriseopenrule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_ENTERPRISEOPENRULE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.query`: 查询开票规则. Request.
 ///
@@ -3492,18 +3422,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeEnterpriseopenruleQueryReq
     type Response = InvoiceEnterpriseconsumeEnterpriseopenruleQueryResponse;
     type ErrorCode = InvoiceEnterpriseconsumeEnterpriseopenruleQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.enterpriseopenrule.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/enterpriseopenrule/query",
-        path_params: &[],
-        query_params: &[
-            "enterprise_id",
-            "invoice_rule_id",
-            "account_id",
-            "agreement_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_ENTERPRISEOPENRULE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.openrulerelation.create`: 新增开票规则并绑定费控规则. Request.
 ///
@@ -3658,13 +3579,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeOpenrulerelationCreateRequ
     type Response = InvoiceEnterpriseconsumeOpenrulerelationCreateResponse;
     type ErrorCode = InvoiceEnterpriseconsumeOpenrulerelationCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.openrulerelation.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/openrulerelation/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_OPENRULERELATION_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.relatedetail.query`: 合花账单关联详情查询. Request.
 ///
@@ -3784,13 +3701,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeRelatedetailQueryRequest {
     type Response = InvoiceEnterpriseconsumeRelatedetailQueryResponse;
     type ErrorCode = InvoiceEnterpriseconsumeRelatedetailQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.relatedetail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/relatedetail/query",
-        path_params: &[],
-        query_params: &["account_id", "agreement_no", "voucher_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_RELATEDETAIL_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseconsume.summaryinvoicedetail.query`: 查询汇总发票详情. Request.
 ///
@@ -3995,13 +3908,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseconsumeSummaryinvoicedetailQueryR
     type Response = InvoiceEnterpriseconsumeSummaryinvoicedetailQueryResponse;
     type ErrorCode = InvoiceEnterpriseconsumeSummaryinvoicedetailQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseconsume.summaryinvoicedetail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/enterpriseconsume/summaryinvoicedetail/query",
-        path_params: &[],
-        query_params: &["account_id", "agreement_no", "summary_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISECONSUME_SUMMARYINVOICEDETAIL_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseexctrl.employertitle.batchquery`: 企业抬头：分页查询企业抬头信息. Request.
 ///
@@ -4171,13 +4080,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseexctrlEmployertitleBatchqueryRequ
     type Response = InvoiceEnterpriseexctrlEmployertitleBatchqueryResponse;
     type ErrorCode = InvoiceEnterpriseexctrlEmployertitleBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseexctrl.employertitle.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseexctrl/employertitle/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISEEXCTRL_EMPLOYERTITLE_BATCHQUERY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseexctrl.employertitle.create`: 企业抬头：新增企业抬头. Request.
 ///
@@ -4392,13 +4297,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseexctrlEmployertitleCreateRequest 
     type Response = InvoiceEnterpriseexctrlEmployertitleCreateResponse;
     type ErrorCode = InvoiceEnterpriseexctrlEmployertitleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseexctrl.employertitle.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/enterpriseexctrl/employertitle/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISEEXCTRL_EMPLOYERTITLE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseexctrl.employertitle.modify`: 企业抬头：修改企业抬头. Request.
 ///
@@ -4626,13 +4527,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseexctrlEmployertitleModifyRequest 
     type Response = InvoiceEnterpriseexctrlEmployertitleModifyResponse;
     type ErrorCode = InvoiceEnterpriseexctrlEmployertitleModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseexctrl.employertitle.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/ebpp/invoice/enterpriseexctrl/employertitle",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISEEXCTRL_EMPLOYERTITLE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.enterpriseexctrl.employertitle.query`: 企业抬头：查询企业抬头. Request.
 ///
@@ -4790,19 +4687,9 @@ impl crate::AlipayRequest for InvoiceEnterpriseexctrlEmployertitleQueryRequest {
     type Response = InvoiceEnterpriseexctrlEmployertitleQueryResponse;
     type ErrorCode = InvoiceEnterpriseexctrlEmployertitleQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.enterpriseexctrl.employertitle.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/enterpriseexctrl/employertitle/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "enterprise_id",
-            "agreement_no",
-            "title_id",
-            "tax_register_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ENTERPRISEEXCTRL_EMPLOYERTITLE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expense.progress.sync`: 发票报销处理进度同步. Request.
 ///
@@ -5024,13 +4911,9 @@ impl crate::AlipayRequest for InvoiceExpenseProgressSyncRequest {
     type Response = InvoiceExpenseProgressSyncResponse;
     type ErrorCode = InvoiceExpenseProgressSyncErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expense.progress.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expense/progress/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSE_PROGRESS_SYNC,
+    );
 }
 /// `alipay.ebpp.invoice.expensecomsue.outsource.notify`: 同步外部额度变更（交易形式）. Request.
 ///
@@ -5257,13 +5140,9 @@ impl crate::AlipayRequest for InvoiceExpensecomsueOutsourceNotifyRequest {
     type Response = InvoiceExpensecomsueOutsourceNotifyResponse;
     type ErrorCode = InvoiceExpensecomsueOutsourceNotifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecomsue.outsource.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecomsue/outsource/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECOMSUE_OUTSOURCE_NOTIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.aggregation.create`: 创建费控规则聚合关系. Request.
 ///
@@ -5384,13 +5263,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolAggregationCreateRequest {
     type Response = InvoiceExpensecontrolAggregationCreateResponse;
     type ErrorCode = InvoiceExpensecontrolAggregationCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.aggregation.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/aggregation/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_AGGREGATION_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.issuebatch.cancel`: 作废额度发放. Request.
 ///
@@ -5536,13 +5411,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolIssuebatchCancelRequest {
     type Response = InvoiceExpensecontrolIssuebatchCancelResponse;
     type ErrorCode = InvoiceExpensecontrolIssuebatchCancelErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.issuebatch.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/issuebatch/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_ISSUEBATCH_CANCEL,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.issuebatch.create`: 手动发放额度接口. Request.
 ///
@@ -5786,13 +5657,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolIssuebatchCreateRequest {
     type Response = InvoiceExpensecontrolIssuebatchCreateResponse;
     type ErrorCode = InvoiceExpensecontrolIssuebatchCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.issuebatch.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/issuebatch/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_ISSUEBATCH_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.quota.create`: 创建余额/点券. Request.
 ///
@@ -6087,13 +5954,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolQuotaCreateRequest {
     type Response = InvoiceExpensecontrolQuotaCreateResponse;
     type ErrorCode = InvoiceExpensecontrolQuotaCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.quota.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/quota/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_QUOTA_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.quota.modify`: 修改余额/点券. Request.
 ///
@@ -6295,13 +6158,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolQuotaModifyRequest {
     type Response = InvoiceExpensecontrolQuotaModifyResponse;
     type ErrorCode = InvoiceExpensecontrolQuotaModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.quota.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/quota/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_QUOTA_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expensecontrol.quota.query`: 查询余额/点券. Request.
 ///
@@ -6524,13 +6383,9 @@ impl crate::AlipayRequest for InvoiceExpensecontrolQuotaQueryRequest {
     type Response = InvoiceExpensecontrolQuotaQueryResponse;
     type ErrorCode = InvoiceExpensecontrolQuotaQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensecontrol.quota.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expensecontrol/quota/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSECONTROL_QUOTA_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.employee.query`: 查询费控规则员工. Request.
 ///
@@ -6705,20 +6560,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesEmployeeQueryRequest {
     type Response = InvoiceExpenserulesEmployeeQueryResponse;
     type ErrorCode = InvoiceExpenserulesEmployeeQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.employee.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/expenserules/employee/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "standard_id",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_EMPLOYEE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.employeerules.query`: 查询员工绑定的所有费控规则. Request.
 ///
@@ -6887,20 +6731,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesEmployeerulesQueryRequest {
     type Response = InvoiceExpenserulesEmployeerulesQueryResponse;
     type ErrorCode = InvoiceExpenserulesEmployeerulesQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.employeerules.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/expenserules/employeerules/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "employee_id",
-            "employee_open_id",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_EMPLOYEERULES_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.groupemployee.modify`: 修改费控规则员工. Request.
 ///
@@ -7072,13 +6905,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesGroupemployeeModifyRequest {
     type Response = InvoiceExpenserulesGroupemployeeModifyResponse;
     type ErrorCode = InvoiceExpenserulesGroupemployeeModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.groupemployee.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/groupemployee/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_GROUPEMPLOYEE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.projectemployee.modify`: 修改项目的员工列表. Request.
 ///
@@ -7241,13 +7070,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesProjectemployeeModifyRequest {
     type Response = InvoiceExpenserulesProjectemployeeModifyResponse;
     type ErrorCode = InvoiceExpenserulesProjectemployeeModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.projectemployee.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/projectemployee/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_PROJECTEMPLOYEE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.projectinfo.modify`: 修改项目基础信息. Request.
 ///
@@ -7394,13 +7219,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesProjectinfoModifyRequest {
     type Response = InvoiceExpenserulesProjectinfoModifyResponse;
     type ErrorCode = InvoiceExpenserulesProjectinfoModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.projectinfo.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/projectinfo/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_PROJECTINFO_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.projectrule.create`: 创建项目费控规则. Request.
 ///
@@ -7588,13 +7409,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesProjectruleCreateRequest {
     type Response = InvoiceExpenserulesProjectruleCreateResponse;
     type ErrorCode = InvoiceExpenserulesProjectruleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.projectrule.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/projectrule/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_PROJECTRULE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.projectrule.query`: 查询项目费控规则. Request.
 ///
@@ -7785,21 +7602,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesProjectruleQueryRequest {
     type Response = InvoiceExpenserulesProjectruleQueryResponse;
     type ErrorCode = InvoiceExpenserulesProjectruleQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.projectrule.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/expenserules/projectrule/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "project_id",
-            "employee_id",
-            "employee_open_id",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_PROJECTRULE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.projectrules.modify`: 修改项目费控规则. Request.
 ///
@@ -7936,13 +7741,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesProjectrulesModifyRequest {
     type Response = InvoiceExpenserulesProjectrulesModifyResponse;
     type ErrorCode = InvoiceExpenserulesProjectrulesModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.projectrules.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/projectrules/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_PROJECTRULES_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.scenerule.create`: 创建费控规则. Request.
 ///
@@ -8163,13 +7964,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesSceneruleCreateRequest {
     type Response = InvoiceExpenserulesSceneruleCreateResponse;
     type ErrorCode = InvoiceExpenserulesSceneruleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.scenerule.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/scenerule/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_SCENERULE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.scenerule.modify`: 修改费控规则. Request.
 ///
@@ -8368,13 +8165,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesSceneruleModifyRequest {
     type Response = InvoiceExpenserulesSceneruleModifyResponse;
     type ErrorCode = InvoiceExpenserulesSceneruleModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.scenerule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/expenserules/scenerule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_SCENERULE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.expenserules.scenerule.query`: 查询费控规则信息. Request.
 ///
@@ -8543,20 +8336,9 @@ impl crate::AlipayRequest for InvoiceExpenserulesSceneruleQueryRequest {
     type Response = InvoiceExpenserulesSceneruleQueryResponse;
     type ErrorCode = InvoiceExpenserulesSceneruleQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expenserules.scenerule.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/expenserules/scenerule/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "standard_id",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSERULES_SCENERULE_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.expensescene.merchant.query`: 查询企业可用商户信息. Request.
 ///
@@ -8756,23 +8538,9 @@ impl crate::AlipayRequest for InvoiceExpensesceneMerchantQueryRequest {
     type Response = InvoiceExpensesceneMerchantQueryResponse;
     type ErrorCode = InvoiceExpensesceneMerchantQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.expensescene.merchant.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/expensescene/merchant/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "role_id",
-            "pid",
-            "shop_id",
-            "expense_type",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_EXPENSESCENE_MERCHANT_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.file.output.query`: 获取电子发票原文件. Request.
 ///
@@ -8932,20 +8700,9 @@ impl crate::AlipayRequest for InvoiceFileOutputQueryRequest {
     type Response = InvoiceFileOutputQueryResponse;
     type ErrorCode = InvoiceFileOutputQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.file.output.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/file/output/query",
-        path_params: &[],
-        query_params: &[
-            "user_id",
-            "open_id",
-            "invoice_code",
-            "invoice_no",
-            "scene",
-            "skip_expense_progress_sync",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_FILE_OUTPUT_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.info.send`: 发票信息回传接口（新版）. Request.
 ///
@@ -9080,13 +8837,9 @@ impl crate::AlipayRequest for InvoiceInfoSendRequest {
     type Response = InvoiceInfoSendResponse;
     type ErrorCode = InvoiceInfoSendErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.info.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/info/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INFO_SEND,
+    );
 }
 /// `alipay.ebpp.invoice.institution.create`: 制度新增. Request.
 ///
@@ -9390,13 +9143,9 @@ impl crate::AlipayRequest for InvoiceInstitutionCreateRequest {
     type Response = InvoiceInstitutionCreateResponse;
     type ErrorCode = InvoiceInstitutionCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.institution.delete`: 制度删除. Request.
 ///
@@ -9529,13 +9278,9 @@ impl crate::AlipayRequest for InvoiceInstitutionDeleteRequest {
     type Response = InvoiceInstitutionDeleteResponse;
     type ErrorCode = InvoiceInstitutionDeleteErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/ebpp/invoice/institution/delete",
-        path_params: &[],
-        query_params: &["account_id", "agreement_no", "enterprise_id", "institution_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_DELETE,
+    );
 }
 /// `alipay.ebpp.invoice.institution.detailinfo.query`: 制度详情查询. Request.
 ///
@@ -9843,20 +9588,9 @@ impl crate::AlipayRequest for InvoiceInstitutionDetailinfoQueryRequest {
     type Response = InvoiceInstitutionDetailinfoQueryResponse;
     type ErrorCode = InvoiceInstitutionDetailinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.detailinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/institution/detailinfo/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "institution_id",
-            "outer_source_id",
-            "owner_type",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_DETAILINFO_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.institution.expenserule.create`: 创建费控使用规则. Request.
 ///
@@ -10097,13 +9831,9 @@ impl crate::AlipayRequest for InvoiceInstitutionExpenseruleCreateRequest {
     type Response = InvoiceInstitutionExpenseruleCreateResponse;
     type ErrorCode = InvoiceInstitutionExpenseruleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.expenserule.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/expenserule/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_EXPENSERULE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.institution.expenserule.delete`: 删除使用规则. Request.
 ///
@@ -10237,13 +9967,9 @@ impl crate::AlipayRequest for InvoiceInstitutionExpenseruleDeleteRequest {
     type Response = InvoiceInstitutionExpenseruleDeleteResponse;
     type ErrorCode = InvoiceInstitutionExpenseruleDeleteErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.expenserule.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/expenserule/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_EXPENSERULE_DELETE,
+    );
 }
 /// `alipay.ebpp.invoice.institution.expenserule.modify`: 编辑使用规则. Request.
 ///
@@ -10488,13 +10214,9 @@ impl crate::AlipayRequest for InvoiceInstitutionExpenseruleModifyRequest {
     type Response = InvoiceInstitutionExpenseruleModifyResponse;
     type ErrorCode = InvoiceInstitutionExpenseruleModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.expenserule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/expenserule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_EXPENSERULE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.institution.modify`: 制度编辑. Request.
 ///
@@ -10746,13 +10468,9 @@ impl crate::AlipayRequest for InvoiceInstitutionModifyRequest {
     type Response = InvoiceInstitutionModifyResponse;
     type ErrorCode = InvoiceInstitutionModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.institution.pageinfo.query`: 费控制度分页查询. Request.
 ///
@@ -10912,19 +10630,9 @@ impl crate::AlipayRequest for InvoiceInstitutionPageinfoQueryRequest {
     type Response = InvoiceInstitutionPageinfoQueryResponse;
     type ErrorCode = InvoiceInstitutionPageinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.pageinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/institution/pageinfo/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_PAGEINFO_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.institution.scope.modify`: 修改制度下适配范围. Request.
 ///
@@ -11099,13 +10807,9 @@ impl crate::AlipayRequest for InvoiceInstitutionScopeModifyRequest {
     type Response = InvoiceInstitutionScopeModifyResponse;
     type ErrorCode = InvoiceInstitutionScopeModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.scope.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/institution/scope/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_SCOPE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.institution.scopepageinfo.query`: 分页查询制度下人员. Request.
 ///
@@ -11302,21 +11006,9 @@ impl crate::AlipayRequest for InvoiceInstitutionScopepageinfoQueryRequest {
     type Response = InvoiceInstitutionScopepageinfoQueryResponse;
     type ErrorCode = InvoiceInstitutionScopepageinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.institution.scopepageinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/institution/scopepageinfo/query",
-        path_params: &[],
-        query_params: &[
-            "account_id",
-            "agreement_no",
-            "enterprise_id",
-            "institution_id",
-            "owner_type",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_INSTITUTION_SCOPEPAGEINFO_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.issuerule.create`: 新增发放规则. Request.
 ///
@@ -11562,13 +11254,9 @@ impl crate::AlipayRequest for InvoiceIssueruleCreateRequest {
     type Response = InvoiceIssueruleCreateResponse;
     type ErrorCode = InvoiceIssueruleCreateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.issuerule.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/issuerule/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ISSUERULE_CREATE,
+    );
 }
 /// `alipay.ebpp.invoice.issuerule.delete`: 删除发放规则. Request.
 ///
@@ -11707,13 +11395,9 @@ impl crate::AlipayRequest for InvoiceIssueruleDeleteRequest {
     type Response = InvoiceIssueruleDeleteResponse;
     type ErrorCode = InvoiceIssueruleDeleteErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.issuerule.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/issuerule/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ISSUERULE_DELETE,
+    );
 }
 /// `alipay.ebpp.invoice.issuerule.modify`: 编辑发放规则. Request.
 ///
@@ -11964,13 +11648,9 @@ impl crate::AlipayRequest for InvoiceIssueruleModifyRequest {
     type Response = InvoiceIssueruleModifyResponse;
     type ErrorCode = InvoiceIssueruleModifyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.issuerule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/issuerule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ISSUERULE_MODIFY,
+    );
 }
 /// `alipay.ebpp.invoice.isvtoken.reim.apply`: 获取报销授权令牌. Request.
 ///
@@ -12069,13 +11749,9 @@ impl crate::AlipayRequest for InvoiceIsvtokenReimApplyRequest {
     type Response = InvoiceIsvtokenReimApplyResponse;
     type ErrorCode = InvoiceIsvtokenReimApplyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.isvtoken.reim.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/isvtoken/reim/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ISVTOKEN_REIM_APPLY,
+    );
 }
 /// `alipay.ebpp.invoice.list.expense.sync`: 报销状态批量同步开放接口. Request.
 ///
@@ -12269,13 +11945,9 @@ impl crate::AlipayRequest for InvoiceListExpenseSyncRequest {
     type Response = InvoiceListExpenseSyncResponse;
     type ErrorCode = InvoiceListExpenseSyncErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.list.expense.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/list/expense/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_LIST_EXPENSE_SYNC,
+    );
 }
 /// `alipay.ebpp.invoice.merchant.enterstatus.query`: 商户入驻流程状态查询. Request.
 ///
@@ -12395,13 +12067,9 @@ impl crate::AlipayRequest for InvoiceMerchantEnterstatusQueryRequest {
     type Response = InvoiceMerchantEnterstatusQueryResponse;
     type ErrorCode = InvoiceMerchantEnterstatusQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.merchant.enterstatus.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/merchant/enterstatus/query",
-        path_params: &[],
-        query_params: &["m_short_name", "product_code", "process_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_MERCHANT_ENTERSTATUS_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.merchantlist.enter.apply`: 商户批量入驻申请接口. Request.
 ///
@@ -12550,13 +12218,9 @@ impl crate::AlipayRequest for InvoiceMerchantlistEnterApplyRequest {
     type Response = InvoiceMerchantlistEnterApplyResponse;
     type ErrorCode = InvoiceMerchantlistEnterApplyErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.merchantlist.enter.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/merchantlist/enter/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_MERCHANTLIST_ENTER_APPLY,
+    );
 }
 /// `alipay.ebpp.invoice.order.query`: 根据外部订单号查询发票信息. Request.
 ///
@@ -12672,13 +12336,9 @@ impl crate::AlipayRequest for InvoiceOrderQueryRequest {
     type Response = InvoiceOrderQueryResponse;
     type ErrorCode = InvoiceOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/order/query",
-        path_params: &[],
-        query_params: &["order_no", "m_short_name", "sub_m_short_name"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_ORDER_QUERY,
+    );
 }
 /// `alipay.ebpp.invoice.sycn`: 发票信息同步至支付宝. Request.
 ///
@@ -12798,13 +12458,9 @@ impl crate::AlipayRequest for InvoiceSycnRequest {
     type Response = InvoiceSycnResponse;
     type ErrorCode = InvoiceSycnErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.sycn";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/sycn",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_SYCN,
+    );
 }
 /// `alipay.ebpp.invoice.sync.simple.send`: 简单模式发票回传接口. Request.
 ///
@@ -12934,13 +12590,9 @@ impl crate::AlipayRequest for InvoiceSyncSimpleSendRequest {
     type Response = InvoiceSyncSimpleSendResponse;
     type ErrorCode = InvoiceSyncSimpleSendErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.sync.simple.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/sync/simple/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_SYNC_SIMPLE_SEND,
+    );
 }
 /// `alipay.ebpp.invoice.taxno.batchquery`: 获取指定企业的发票要素列表. Request.
 ///
@@ -13131,13 +12783,9 @@ impl crate::AlipayRequest for InvoiceTaxnoBatchqueryRequest {
     type Response = InvoiceTaxnoBatchqueryResponse;
     type ErrorCode = InvoiceTaxnoBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.taxno.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/invoice/taxno/batchquery",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_TAXNO_BATCHQUERY,
+    );
 }
 /// `alipay.ebpp.invoice.title.dynamic.get`: 根据动态码查询发票抬头. Request.
 ///
@@ -13239,13 +12887,9 @@ impl crate::AlipayRequest for InvoiceTitleDynamicGetRequest {
     type Response = InvoiceTitleDynamicGetResponse;
     type ErrorCode = InvoiceTitleDynamicGetErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.title.dynamic.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/title/dynamic/get",
-        path_params: &[],
-        query_params: &["bar_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_TITLE_DYNAMIC_GET,
+    );
 }
 /// `alipay.ebpp.invoice.title.list.get`: 获取指定用户所有的有效抬头列表. Request.
 ///
@@ -13357,13 +13001,9 @@ impl crate::AlipayRequest for InvoiceTitleListGetRequest {
     type Response = InvoiceTitleListGetResponse;
     type ErrorCode = InvoiceTitleListGetErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.title.list.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/title/list/get",
-        path_params: &[],
-        query_params: &["auth_token", "user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_TITLE_LIST_GET,
+    );
 }
 /// `alipay.ebpp.invoice.token.batchquery`: 根据查询令牌获取发票要素列表. Request.
 ///
@@ -13491,13 +13131,9 @@ impl crate::AlipayRequest for InvoiceTokenBatchqueryRequest {
     type Response = InvoiceTokenBatchqueryResponse;
     type ErrorCode = InvoiceTokenBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.invoice.token.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/invoice/token/batchquery",
-        path_params: &[],
-        query_params: &["invoice_token", "scene"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_INVOICE_TOKEN_BATCHQUERY,
+    );
 }
 /// `alipay.ebpp.pdeduct.async.pay`: 公共事业缴费直连代扣异步扣款支付接口. Request.
 ///
@@ -13709,13 +13345,9 @@ impl crate::AlipayRequest for PdeductAsyncPayRequest {
     type Response = PdeductAsyncPayResponse;
     type ErrorCode = PdeductAsyncPayErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.async.pay";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/pdeduct/async/pay",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_ASYNC_PAY,
+    );
 }
 /// `alipay.ebpp.pdeduct.bill.pay.status`: 缴费直连代扣订单支付状态查询. Request.
 ///
@@ -13881,13 +13513,9 @@ impl crate::AlipayRequest for PdeductBillPayStatusRequest {
     type Response = PdeductBillPayStatusResponse;
     type ErrorCode = PdeductBillPayStatusErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.bill.pay.status";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/pdeduct/bill/pay/status",
-        path_params: &[],
-        query_params: &["agreement_id", "open_id", "out_order_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_BILL_PAY_STATUS,
+    );
 }
 /// `alipay.ebpp.pdeduct.pay`: 公共事业缴费直连代扣扣款支付接口. Request.
 ///
@@ -14159,13 +13787,9 @@ impl crate::AlipayRequest for PdeductPayRequest {
     type Response = PdeductPayResponse;
     type ErrorCode = PdeductPayErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.pay";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/pdeduct/pay",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_PAY,
+    );
 }
 /// `alipay.ebpp.pdeduct.sign.add`: 缴费直连代扣签约. Request.
 ///
@@ -14511,13 +14135,9 @@ impl crate::AlipayRequest for PdeductSignAddRequest {
     type Response = PdeductSignAddResponse;
     type ErrorCode = PdeductSignAddErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.sign.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/pdeduct/sign/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_SIGN_ADD,
+    );
 }
 /// `alipay.ebpp.pdeduct.sign.cancel`: 缴费直连代扣取消签约. Request.
 ///
@@ -14686,13 +14306,9 @@ impl crate::AlipayRequest for PdeductSignCancelRequest {
     type Response = PdeductSignCancelResponse;
     type ErrorCode = PdeductSignCancelErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.sign.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/pdeduct/sign/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_SIGN_CANCEL,
+    );
 }
 /// `alipay.ebpp.pdeduct.sign.query`: 直连代扣协议查询接口. Request.
 ///
@@ -14889,21 +14505,9 @@ impl crate::AlipayRequest for PdeductSignQueryRequest {
     type Response = PdeductSignQueryResponse;
     type ErrorCode = PdeductSignQueryErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.sign.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/ebpp/pdeduct/sign/query",
-        path_params: &[],
-        query_params: &[
-            "user_id",
-            "open_id",
-            "agreement_id",
-            "biz_type",
-            "sub_biz_type",
-            "charge_inst",
-            "bill_key",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_SIGN_QUERY,
+    );
 }
 /// `alipay.ebpp.pdeduct.sign.validate`: 缴费直连代扣签约前置校验. Request.
 ///
@@ -15158,13 +14762,9 @@ impl crate::AlipayRequest for PdeductSignValidateRequest {
     type Response = PdeductSignValidateResponse;
     type ErrorCode = PdeductSignValidateErrorCode;
     const METHOD: &'static str = "alipay.ebpp.pdeduct.sign.validate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/ebpp/pdeduct/sign/validate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_EBPP_PDEDUCT_SIGN_VALIDATE,
+    );
 }
 /// Schema `AssetShareSourceInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -126,13 +126,9 @@ impl crate::AlipayRequest for ContractSignflowsCreateRequest {
     type Response = ContractSignflowsCreateResponse;
     type ErrorCode = ContractSignflowsCreateErrorCode;
     const METHOD: &'static str = "alipay.eco.contract.signflows.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/contract/signflows/create",
-        path_params: &[],
-        query_params: &["target_app_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_CONTRACT_SIGNFLOWS_CREATE,
+    );
 }
 /// `alipay.eco.doc.template.create`: 创建合同模板（E签宝）. Request.
 ///
@@ -267,13 +263,9 @@ impl crate::AlipayRequest for DocTemplateCreateRequest {
     type Response = DocTemplateCreateResponse;
     type ErrorCode = DocTemplateCreateErrorCode;
     const METHOD: &'static str = "alipay.eco.doc.template.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/doc/template/create",
-        path_params: &[],
-        query_params: &["target_app_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_DOC_TEMPLATE_CREATE,
+    );
 }
 /// `alipay.eco.doctemplate.settingurl.query`: 获取合同模板设置地址（E签宝）. Request.
 ///
@@ -376,13 +368,9 @@ impl crate::AlipayRequest for DoctemplateSettingurlQueryRequest {
     type Response = DoctemplateSettingurlQueryResponse;
     type ErrorCode = DoctemplateSettingurlQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.doctemplate.settingurl.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/doctemplate/settingurl/query",
-        path_params: &[],
-        query_params: &["target_app_id", "template_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_DOCTEMPLATE_SETTINGURL_QUERY,
+    );
 }
 /// `alipay.eco.edu.kt.billing.modify`: 教育缴费账单状态同步接口. Request.
 ///
@@ -612,13 +600,9 @@ impl crate::AlipayRequest for EduKtBillingModifyRequest {
     type Response = EduKtBillingModifyResponse;
     type ErrorCode = EduKtBillingModifyErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.billing.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/edu/kt/billing/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_BILLING_MODIFY,
+    );
 }
 /// `alipay.eco.edu.kt.billing.query`: 缴费账单查询. Request.
 ///
@@ -739,13 +723,9 @@ impl crate::AlipayRequest for EduKtBillingQueryRequest {
     type Response = EduKtBillingQueryResponse;
     type ErrorCode = EduKtBillingQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.billing.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/edu/kt/billing/query",
-        path_params: &[],
-        query_params: &["isv_pid", "school_pid", "out_trade_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_BILLING_QUERY,
+    );
 }
 /// `alipay.eco.edu.kt.billing.send`: 教育缴费账单发送接口. Request.
 ///
@@ -1007,13 +987,9 @@ impl crate::AlipayRequest for EduKtBillingSendRequest {
     type Response = EduKtBillingSendResponse;
     type ErrorCode = EduKtBillingSendErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.billing.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/edu/kt/billing/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_BILLING_SEND,
+    );
 }
 /// `alipay.eco.edu.kt.parent.query`: 查询学生家长状态接口. Request.
 ///
@@ -1157,21 +1133,9 @@ impl crate::AlipayRequest for EduKtParentQueryRequest {
     type Response = EduKtParentQueryResponse;
     type ErrorCode = EduKtParentQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.parent.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/edu/kt/parent/query",
-        path_params: &[],
-        query_params: &[
-            "school_pid",
-            "school_no",
-            "partner_id",
-            "child_name",
-            "user_mobile",
-            "student_code",
-            "student_identify",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_PARENT_QUERY,
+    );
 }
 /// `alipay.eco.edu.kt.schoolinfo.modify`: 教育缴费学校信息录入接口. Request.
 ///
@@ -1516,13 +1480,9 @@ impl crate::AlipayRequest for EduKtSchoolinfoModifyRequest {
     type Response = EduKtSchoolinfoModifyResponse;
     type ErrorCode = EduKtSchoolinfoModifyErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.schoolinfo.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/edu/kt/schoolinfo/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_SCHOOLINFO_MODIFY,
+    );
 }
 /// `alipay.eco.edu.kt.student.modify`: 学生信息更新. Request.
 ///
@@ -1684,13 +1644,9 @@ impl crate::AlipayRequest for EduKtStudentModifyRequest {
     type Response = EduKtStudentModifyResponse;
     type ErrorCode = EduKtStudentModifyErrorCode;
     const METHOD: &'static str = "alipay.eco.edu.kt.student.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/edu/kt/student/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_EDU_KT_STUDENT_MODIFY,
+    );
 }
 /// `alipay.eco.file.path.query`: 获取文件直传地址（E签宝）. Request.
 ///
@@ -1825,19 +1781,9 @@ impl crate::AlipayRequest for FilePathQueryRequest {
     type Response = FilePathQueryResponse;
     type ErrorCode = FilePathQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.file.path.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/file/path/query",
-        path_params: &[],
-        query_params: &[
-            "target_app_id",
-            "content_md_5",
-            "content_type",
-            "file_name",
-            "file_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_FILE_PATH_QUERY,
+    );
 }
 /// `alipay.eco.mycar.parking.chargeinfo.sync`: 停车场价格信息同步. Request.
 ///
@@ -2186,13 +2132,9 @@ impl crate::AlipayRequest for MycarParkingChargeinfoSyncRequest {
     type Response = MycarParkingChargeinfoSyncResponse;
     type ErrorCode = MycarParkingChargeinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.chargeinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/chargeinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_CHARGEINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.charginginfo.sync`: 车辆停车计费接口. Request.
 ///
@@ -2303,13 +2245,9 @@ impl crate::AlipayRequest for MycarParkingCharginginfoSyncRequest {
     type Response = MycarParkingCharginginfoSyncResponse;
     type ErrorCode = MycarParkingCharginginfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.charginginfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/charginginfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_CHARGINGINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.config.query`: ISV系统配置查询接口. Request.
 ///
@@ -2456,13 +2394,9 @@ impl crate::AlipayRequest for MycarParkingConfigQueryRequest {
     type Response = MycarParkingConfigQueryResponse;
     type ErrorCode = MycarParkingConfigQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.config.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/mycar/parking/config/query",
-        path_params: &[],
-        query_params: &["interface_name", "interface_type"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_CONFIG_QUERY,
+    );
 }
 /// `alipay.eco.mycar.parking.config.set`: 停车ISV系统配置接口. Request.
 ///
@@ -2633,13 +2567,9 @@ impl crate::AlipayRequest for MycarParkingConfigSetRequest {
     type Response = MycarParkingConfigSetResponse;
     type ErrorCode = MycarParkingConfigSetErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.config.set";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/config/set",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_CONFIG_SET,
+    );
 }
 /// `alipay.eco.mycar.parking.enterinfo.sync`: 车辆驶入接口. Request.
 ///
@@ -2880,13 +2810,9 @@ impl crate::AlipayRequest for MycarParkingEnterinfoSyncRequest {
     type Response = MycarParkingEnterinfoSyncResponse;
     type ErrorCode = MycarParkingEnterinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.enterinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/enterinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_ENTERINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.exitinfo.sync`: 车辆驶出接口. Request.
 ///
@@ -3103,13 +3029,9 @@ impl crate::AlipayRequest for MycarParkingExitinfoSyncRequest {
     type Response = MycarParkingExitinfoSyncResponse;
     type ErrorCode = MycarParkingExitinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.exitinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/exitinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_EXITINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.order.sync`: 订单同步接口. Request.
 ///
@@ -3473,13 +3395,9 @@ impl crate::AlipayRequest for MycarParkingOrderSyncRequest {
     type Response = MycarParkingOrderSyncResponse;
     type ErrorCode = MycarParkingOrderSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.order.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/order/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_ORDER_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.order.update`: 订单更新接口. Request.
 ///
@@ -3618,13 +3536,9 @@ impl crate::AlipayRequest for MycarParkingOrderUpdateRequest {
     type Response = MycarParkingOrderUpdateResponse;
     type ErrorCode = MycarParkingOrderUpdateErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.order.update";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/order/update",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_ORDER_UPDATE,
+    );
 }
 /// `alipay.eco.mycar.parking.overtimecharginginfo.sync`: 车辆停车超时重计费接口. Request.
 ///
@@ -3735,13 +3649,9 @@ impl crate::AlipayRequest for MycarParkingOvertimecharginginfoSyncRequest {
     type Response = MycarParkingOvertimecharginginfoSyncResponse;
     type ErrorCode = MycarParkingOvertimecharginginfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.overtimecharginginfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/overtimecharginginfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_OVERTIMECHARGINGINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.parkinglotbiz.transfer`: 车场业务归属配置. Request.
 ///
@@ -3850,13 +3760,9 @@ impl crate::AlipayRequest for MycarParkingParkinglotbizTransferRequest {
     type Response = MycarParkingParkinglotbizTransferResponse;
     type ErrorCode = MycarParkingParkinglotbizTransferErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.parkinglotbiz.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/parkinglotbiz/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_PARKINGLOTBIZ_TRANSFER,
+    );
 }
 /// `alipay.eco.mycar.parking.parkinglotinfo.create`: 录入停车场信息. Request.
 ///
@@ -4491,13 +4397,9 @@ impl crate::AlipayRequest for MycarParkingParkinglotinfoCreateRequest {
     type Response = MycarParkingParkinglotinfoCreateResponse;
     type ErrorCode = MycarParkingParkinglotinfoCreateErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.parkinglotinfo.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/parkinglotinfo/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_PARKINGLOTINFO_CREATE,
+    );
 }
 /// `alipay.eco.mycar.parking.parkinglotinfo.query`: 停车场信息查询. Request.
 ///
@@ -4848,13 +4750,9 @@ impl crate::AlipayRequest for MycarParkingParkinglotinfoQueryRequest {
     type Response = MycarParkingParkinglotinfoQueryResponse;
     type ErrorCode = MycarParkingParkinglotinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.parkinglotinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/mycar/parking/parkinglotinfo/query",
-        path_params: &[],
-        query_params: &["parking_id", "out_parking_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_PARKINGLOTINFO_QUERY,
+    );
 }
 /// `alipay.eco.mycar.parking.parkinglotinfo.update`: 修改停车场信息. Request.
 ///
@@ -5526,13 +5424,9 @@ impl crate::AlipayRequest for MycarParkingParkinglotinfoUpdateRequest {
     type Response = MycarParkingParkinglotinfoUpdateResponse;
     type ErrorCode = MycarParkingParkinglotinfoUpdateErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.parkinglotinfo.update";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/parkinglotinfo/update",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_PARKINGLOTINFO_UPDATE,
+    );
 }
 /// `alipay.eco.mycar.parking.paymentinfo.sync`: 车辆停车缴费接口. Request.
 ///
@@ -5678,13 +5572,9 @@ impl crate::AlipayRequest for MycarParkingPaymentinfoSyncRequest {
     type Response = MycarParkingPaymentinfoSyncResponse;
     type ErrorCode = MycarParkingPaymentinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.paymentinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/paymentinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_PAYMENTINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.spaceinfo.sync`: 停车场车位信息同步. Request.
 ///
@@ -5821,13 +5711,9 @@ impl crate::AlipayRequest for MycarParkingSpaceinfoSyncRequest {
     type Response = MycarParkingSpaceinfoSyncResponse;
     type ErrorCode = MycarParkingSpaceinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.spaceinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/mycar/parking/spaceinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_SPACEINFO_SYNC,
+    );
 }
 /// `alipay.eco.mycar.parking.vehicle.query`: 车牌查询接口. Request.
 ///
@@ -5930,13 +5816,9 @@ impl crate::AlipayRequest for MycarParkingVehicleQueryRequest {
     type Response = MycarParkingVehicleQueryResponse;
     type ErrorCode = MycarParkingVehicleQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.mycar.parking.vehicle.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/mycar/parking/vehicle/query",
-        path_params: &[],
-        query_params: &["auth_token", "car_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_MYCAR_PARKING_VEHICLE_QUERY,
+    );
 }
 /// `alipay.eco.sign.flow.cancel`: 签署流程撤销（E签宝）. Request.
 ///
@@ -6038,13 +5920,9 @@ impl crate::AlipayRequest for SignFlowCancelRequest {
     type Response = SignFlowCancelResponse;
     type ErrorCode = SignFlowCancelErrorCode;
     const METHOD: &'static str = "alipay.eco.sign.flow.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/sign/flow/cancel",
-        path_params: &[],
-        query_params: &["target_app_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGN_FLOW_CANCEL,
+    );
 }
 /// `alipay.eco.sign.flow.create`: 创建流程（E签宝）. Request.
 ///
@@ -6174,13 +6052,9 @@ impl crate::AlipayRequest for SignFlowCreateRequest {
     type Response = SignFlowCreateResponse;
     type ErrorCode = SignFlowCreateErrorCode;
     const METHOD: &'static str = "alipay.eco.sign.flow.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/sign/flow/create",
-        path_params: &[],
-        query_params: &["target_app_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGN_FLOW_CREATE,
+    );
 }
 /// `alipay.eco.sign.flow.finish`: 签署流程归档. Request.
 ///
@@ -6269,13 +6143,9 @@ impl crate::AlipayRequest for SignFlowFinishRequest {
     type Response = SignFlowFinishResponse;
     type ErrorCode = SignFlowFinishErrorCode;
     const METHOD: &'static str = "alipay.eco.sign.flow.finish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/eco/sign/flow/finish",
-        path_params: &[],
-        query_params: &["target_app_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGN_FLOW_FINISH,
+    );
 }
 /// `alipay.eco.sign.flow.query`: 签署流程查询（E签宝）. Request.
 ///
@@ -6455,13 +6325,9 @@ impl crate::AlipayRequest for SignFlowQueryRequest {
     type Response = SignFlowQueryResponse;
     type ErrorCode = SignFlowQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.sign.flow.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/sign/flow/query",
-        path_params: &[],
-        query_params: &["target_app_id", "flow_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGN_FLOW_QUERY,
+    );
 }
 /// `alipay.eco.signflows.detail.query`: 获取签署流程合同与附件的下载地址（E签宝）. Request.
 ///
@@ -6573,13 +6439,9 @@ impl crate::AlipayRequest for SignflowsDetailQueryRequest {
     type Response = SignflowsDetailQueryResponse;
     type ErrorCode = SignflowsDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.signflows.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/signflows/detail/query",
-        path_params: &[],
-        query_params: &["target_app_id", "flow_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGNFLOWS_DETAIL_QUERY,
+    );
 }
 /// `alipay.eco.signflows.url.query`: 获取签署地址. Request.
 ///
@@ -6723,18 +6585,9 @@ impl crate::AlipayRequest for SignflowsUrlQueryRequest {
     type Response = SignflowsUrlQueryResponse;
     type ErrorCode = SignflowsUrlQueryErrorCode;
     const METHOD: &'static str = "alipay.eco.signflows.url.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/eco/signflows/url/query",
-        path_params: &[],
-        query_params: &[
-            "target_app_id",
-            "flow_id",
-            "third_party_user_id",
-            "org_third_party_user_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ECO_SIGNFLOWS_URL_QUERY,
+    );
 }
 /// Schema `Attachment`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

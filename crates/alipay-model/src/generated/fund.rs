@@ -228,21 +228,9 @@ impl crate::AlipayRequest for AccountQueryRequest {
     type Response = AccountQueryResponse;
     type ErrorCode = AccountQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.account.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/account/query",
-        path_params: &[],
-        query_params: &[
-            "merchant_user_id",
-            "alipay_user_id",
-            "alipay_open_id",
-            "account_product_code",
-            "account_type",
-            "account_scene_code",
-            "ext_info",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNT_QUERY,
+    );
 }
 /// `alipay.fund.accountbook.create`: 资金记账本开通. Request.
 ///
@@ -400,13 +388,9 @@ impl crate::AlipayRequest for AccountbookCreateRequest {
     type Response = AccountbookCreateResponse;
     type ErrorCode = AccountbookCreateErrorCode;
     const METHOD: &'static str = "alipay.fund.accountbook.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/accountbook/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNTBOOK_CREATE,
+    );
 }
 /// `alipay.fund.accountbook.notify.query`: 记账本通知订阅关系查询接口. Request.
 ///
@@ -586,13 +570,9 @@ impl crate::AlipayRequest for AccountbookNotifyQueryRequest {
     type Response = AccountbookNotifyQueryResponse;
     type ErrorCode = AccountbookNotifyQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.accountbook.notify.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/accountbook/notify/query",
-        path_params: &[],
-        query_params: &["product_code", "biz_scene", "account_book_id", "agreement_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNTBOOK_NOTIFY_QUERY,
+    );
 }
 /// `alipay.fund.accountbook.notify.subscribe`: 记账本通知订阅接口. Request.
 ///
@@ -772,13 +752,9 @@ impl crate::AlipayRequest for AccountbookNotifySubscribeRequest {
     type Response = AccountbookNotifySubscribeResponse;
     type ErrorCode = AccountbookNotifySubscribeErrorCode;
     const METHOD: &'static str = "alipay.fund.accountbook.notify.subscribe";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/accountbook/notify/subscribe",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNTBOOK_NOTIFY_SUBSCRIBE,
+    );
 }
 /// `alipay.fund.accountbook.notify.unsubscribe`: 记账本通知取消订阅接口. Request.
 ///
@@ -958,13 +934,9 @@ impl crate::AlipayRequest for AccountbookNotifyUnsubscribeRequest {
     type Response = AccountbookNotifyUnsubscribeResponse;
     type ErrorCode = AccountbookNotifyUnsubscribeErrorCode;
     const METHOD: &'static str = "alipay.fund.accountbook.notify.unsubscribe";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/accountbook/notify/unsubscribe",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNTBOOK_NOTIFY_UNSUBSCRIBE,
+    );
 }
 /// `alipay.fund.accountbook.query`: 资金记账本的信息查询. Request.
 ///
@@ -1156,13 +1128,9 @@ impl crate::AlipayRequest for AccountbookQueryRequest {
     type Response = AccountbookQueryResponse;
     type ErrorCode = AccountbookQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.accountbook.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/accountbook/query",
-        path_params: &[],
-        query_params: &["account_book_id", "merchant_user_id", "scene_code", "ext_info"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ACCOUNTBOOK_QUERY,
+    );
 }
 /// `alipay.fund.agreement.quota.modify`: 额度设置接口. Request.
 ///
@@ -1288,13 +1256,9 @@ impl crate::AlipayRequest for AgreementQuotaModifyRequest {
     type Response = AgreementQuotaModifyResponse;
     type ErrorCode = AgreementQuotaModifyErrorCode;
     const METHOD: &'static str = "alipay.fund.agreement.quota.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/agreement/quota/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AGREEMENT_QUOTA_MODIFY,
+    );
 }
 /// `alipay.fund.agreement.quota.query`: 额度查询接口. Request.
 ///
@@ -1413,13 +1377,9 @@ impl crate::AlipayRequest for AgreementQuotaQueryRequest {
     type Response = AgreementQuotaQueryResponse;
     type ErrorCode = AgreementQuotaQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.agreement.quota.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/agreement/quota/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AGREEMENT_QUOTA_QUERY,
+    );
 }
 /// `alipay.fund.auth.operation.cancel`: 资金授权撤销接口. Request.
 ///
@@ -1618,13 +1578,9 @@ impl crate::AlipayRequest for AuthOperationCancelRequest {
     type Response = AuthOperationCancelResponse;
     type ErrorCode = AuthOperationCancelErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.operation.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/operation/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_OPERATION_CANCEL,
+    );
 }
 /// `alipay.fund.auth.operation.detail.query`: 资金授权操作查询接口. Request.
 ///
@@ -2058,13 +2014,9 @@ impl crate::AlipayRequest for AuthOperationDetailQueryRequest {
     type Response = AuthOperationDetailQueryResponse;
     type ErrorCode = AuthOperationDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.operation.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/operation/detail/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_OPERATION_DETAIL_QUERY,
+    );
 }
 /// `alipay.fund.auth.order.app.freeze`: 线上资金授权冻结接口. Request.
 ///
@@ -2522,13 +2474,9 @@ impl crate::AlipayRequest for AuthOrderAppFreezeRequest {
     type Response = AuthOrderAppFreezeResponse;
     type ErrorCode = AuthOrderAppFreezeErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.order.app.freeze";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/order/app/freeze",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_ORDER_APP_FREEZE,
+    );
 }
 /// `alipay.fund.auth.order.freeze`: 资金授权冻结接口. Request.
 ///
@@ -3093,13 +3041,9 @@ impl crate::AlipayRequest for AuthOrderFreezeRequest {
     type Response = AuthOrderFreezeResponse;
     type ErrorCode = AuthOrderFreezeErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.order.freeze";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/order/freeze",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_ORDER_FREEZE,
+    );
 }
 /// `alipay.fund.auth.order.unfreeze`: 资金授权解冻接口. Request.
 ///
@@ -3346,13 +3290,9 @@ impl crate::AlipayRequest for AuthOrderUnfreezeRequest {
     type Response = AuthOrderUnfreezeResponse;
     type ErrorCode = AuthOrderUnfreezeErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.order.unfreeze";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/order/unfreeze",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_ORDER_UNFREEZE,
+    );
 }
 /// `alipay.fund.auth.order.voucher.create`: 资金授权发码接口. Request.
 ///
@@ -3732,13 +3672,9 @@ impl crate::AlipayRequest for AuthOrderVoucherCreateRequest {
     type Response = AuthOrderVoucherCreateResponse;
     type ErrorCode = AuthOrderVoucherCreateErrorCode;
     const METHOD: &'static str = "alipay.fund.auth.order.voucher.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/auth/order/voucher/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_AUTH_ORDER_VOUCHER_CREATE,
+    );
 }
 /// `alipay.fund.enterprisepay.group.add`: 因公付新增账户下群组. Request.
 ///
@@ -3964,13 +3900,9 @@ impl crate::AlipayRequest for EnterprisepayGroupAddRequest {
     type Response = EnterprisepayGroupAddResponse;
     type ErrorCode = EnterprisepayGroupAddErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.group.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/enterprisepay/group/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_GROUP_ADD,
+    );
 }
 /// `alipay.fund.enterprisepay.group.delete`: 因公付删除账户下群组. Request.
 ///
@@ -4122,19 +4054,9 @@ impl crate::AlipayRequest for EnterprisepayGroupDeleteRequest {
     type Response = EnterprisepayGroupDeleteResponse;
     type ErrorCode = EnterprisepayGroupDeleteErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.group.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/fund/enterprisepay/group/delete",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "agreement_no",
-            "out_biz_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_GROUP_DELETE,
+    );
 }
 /// `alipay.fund.enterprisepay.group.modify`: 因公付更新账户下群组. Request.
 ///
@@ -4349,13 +4271,9 @@ impl crate::AlipayRequest for EnterprisepayGroupModifyRequest {
     type Response = EnterprisepayGroupModifyResponse;
     type ErrorCode = EnterprisepayGroupModifyErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.group.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/enterprisepay/group/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_GROUP_MODIFY,
+    );
 }
 /// `alipay.fund.enterprisepay.group.query`: 因公付查询账户下群组. Request.
 ///
@@ -4545,19 +4463,9 @@ impl crate::AlipayRequest for EnterprisepayGroupQueryRequest {
     type Response = EnterprisepayGroupQueryResponse;
     type ErrorCode = EnterprisepayGroupQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.group.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/enterprisepay/group/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "agreement_no",
-            "out_biz_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_GROUP_QUERY,
+    );
 }
 /// `alipay.fund.enterprisepay.member.modify`: 因公付更新员工资金协议. Request.
 ///
@@ -4773,13 +4681,9 @@ impl crate::AlipayRequest for EnterprisepayMemberModifyRequest {
     type Response = EnterprisepayMemberModifyResponse;
     type ErrorCode = EnterprisepayMemberModifyErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.member.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/enterprisepay/member/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_MEMBER_MODIFY,
+    );
 }
 /// `alipay.fund.enterprisepay.sign`: 因公付企业签约. Request.
 ///
@@ -5016,13 +4920,9 @@ impl crate::AlipayRequest for EnterprisepaySignRequest {
     type Response = EnterprisepaySignResponse;
     type ErrorCode = EnterprisepaySignErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/enterprisepay/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_SIGN,
+    );
 }
 /// `alipay.fund.enterprisepay.unsign`: 因公付企业解约. Request.
 ///
@@ -5180,13 +5080,9 @@ impl crate::AlipayRequest for EnterprisepayUnsignRequest {
     type Response = EnterprisepayUnsignResponse;
     type ErrorCode = EnterprisepayUnsignErrorCode;
     const METHOD: &'static str = "alipay.fund.enterprisepay.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/enterprisepay/unsign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_ENTERPRISEPAY_UNSIGN,
+    );
 }
 /// `alipay.fund.jointaccount.bill.query`: 因公付账单查询. Request.
 ///
@@ -5417,24 +5313,9 @@ impl crate::AlipayRequest for JointaccountBillQueryRequest {
     type Response = JointaccountBillQueryResponse;
     type ErrorCode = JointaccountBillQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.bill.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/bill/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "page_num",
-            "page_size",
-            "user_id",
-            "open_id",
-            "start_date",
-            "end_date",
-            "agreement_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_BILL_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.detail.query`: 共享资金-查询账户详情. Request.
 ///
@@ -5751,20 +5632,9 @@ impl crate::AlipayRequest for JointaccountDetailQueryRequest {
     type Response = JointaccountDetailQueryResponse;
     type ErrorCode = JointaccountDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/detail/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "agreement_no",
-            "out_biz_no",
-            "channel",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_DETAIL_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.list.query`: 企业查询代付账户列表. Request.
 ///
@@ -5913,20 +5783,9 @@ impl crate::AlipayRequest for JointaccountListQueryRequest {
     type Response = JointaccountListQueryResponse;
     type ErrorCode = JointaccountListQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.list.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/list/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "operate_role",
-            "agreement_no",
-            "identity",
-            "identity_type",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_LIST_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.member.batchquery`: 企业批量查询员工信息（分页）. Request.
 ///
@@ -6178,13 +6037,9 @@ impl crate::AlipayRequest for JointaccountMemberBatchqueryRequest {
     type Response = JointaccountMemberBatchqueryResponse;
     type ErrorCode = JointaccountMemberBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.member.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/member/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBER_BATCHQUERY,
+    );
 }
 /// `alipay.fund.jointaccount.member.bind`: 因公付邀请员工. Request.
 ///
@@ -6486,13 +6341,9 @@ impl crate::AlipayRequest for JointaccountMemberBindRequest {
     type Response = JointaccountMemberBindResponse;
     type ErrorCode = JointaccountMemberBindErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.member.bind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/member/bind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBER_BIND,
+    );
 }
 /// `alipay.fund.jointaccount.member.consult`: 员企关系咨询. Request.
 ///
@@ -6649,13 +6500,9 @@ impl crate::AlipayRequest for JointaccountMemberConsultRequest {
     type Response = JointaccountMemberConsultResponse;
     type ErrorCode = JointaccountMemberConsultErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.member.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/member/consult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBER_CONSULT,
+    );
 }
 /// `alipay.fund.jointaccount.member.query`: 企业查询员工列表. Request.
 ///
@@ -6865,22 +6712,9 @@ impl crate::AlipayRequest for JointaccountMemberQueryRequest {
     type Response = JointaccountMemberQueryResponse;
     type ErrorCode = JointaccountMemberQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.member.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/member/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "page_num",
-            "page_size",
-            "user_id",
-            "open_id",
-            "agreement_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBER_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.member.unbind`: 企业删除员工. Request.
 ///
@@ -7155,13 +6989,9 @@ impl crate::AlipayRequest for JointaccountMemberUnbindRequest {
     type Response = JointaccountMemberUnbindResponse;
     type ErrorCode = JointaccountMemberUnbindErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.member.unbind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/member/unbind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBER_UNBIND,
+    );
 }
 /// `alipay.fund.jointaccount.memberrule.modify`: 企业设置员工规则. Request.
 ///
@@ -7277,13 +7107,9 @@ impl crate::AlipayRequest for JointaccountMemberruleModifyRequest {
     type Response = JointaccountMemberruleModifyResponse;
     type ErrorCode = JointaccountMemberruleModifyErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.memberrule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/memberrule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_MEMBERRULE_MODIFY,
+    );
 }
 /// `alipay.fund.jointaccount.quota.query`: 查询账户额度详情. Request.
 ///
@@ -7495,21 +7321,9 @@ impl crate::AlipayRequest for JointaccountQuotaQueryRequest {
     type Response = JointaccountQuotaQueryResponse;
     type ErrorCode = JointaccountQuotaQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.quota.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/quota/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "account_id",
-            "member_id",
-            "member_open_id",
-            "operate_role",
-            "agreement_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_QUOTA_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.rule.modify`: 企业账户规则设置. Request.
 ///
@@ -7639,13 +7453,9 @@ impl crate::AlipayRequest for JointaccountRuleModifyRequest {
     type Response = JointaccountRuleModifyResponse;
     type ErrorCode = JointaccountRuleModifyErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.rule.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/jointaccount/rule/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_RULE_MODIFY,
+    );
 }
 /// `alipay.fund.jointaccount.sign.query`: 企业签约结果查询. Request.
 ///
@@ -7780,13 +7590,9 @@ impl crate::AlipayRequest for JointaccountSignQueryRequest {
     type Response = JointaccountSignQueryResponse;
     type ErrorCode = JointaccountSignQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.sign.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/sign/query",
-        path_params: &[],
-        query_params: &["product_code", "biz_scene", "out_biz_no", "account_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_SIGN_QUERY,
+    );
 }
 /// `alipay.fund.jointaccount.trade.query`: 共同账户交易查询. Request.
 ///
@@ -8029,22 +7835,9 @@ impl crate::AlipayRequest for JointaccountTradeQueryRequest {
     type Response = JointaccountTradeQueryResponse;
     type ErrorCode = JointaccountTradeQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.jointaccount.trade.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/jointaccount/trade/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "member_id",
-            "member_open_id",
-            "account_id",
-            "agreement_no",
-            "trade_no",
-            "platform_order_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_JOINTACCOUNT_TRADE_QUERY,
+    );
 }
 /// `alipay.fund.trans.common.query`: 转账业务单据查询接口. Request.
 ///
@@ -8385,19 +8178,9 @@ impl crate::AlipayRequest for TransCommonQueryRequest {
     type Response = TransCommonQueryResponse;
     type ErrorCode = TransCommonQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.common.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/trans/common/query",
-        path_params: &[],
-        query_params: &[
-            "product_code",
-            "biz_scene",
-            "out_biz_no",
-            "order_id",
-            "pay_fund_order_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_COMMON_QUERY,
+    );
 }
 /// `alipay.fund.trans.order.query`: 查询转账订单接口. Request.
 ///
@@ -8575,13 +8358,9 @@ impl crate::AlipayRequest for TransOrderQueryRequest {
     type Response = TransOrderQueryResponse;
     type ErrorCode = TransOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/trans/order/query",
-        path_params: &[],
-        query_params: &["out_biz_no", "order_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_ORDER_QUERY,
+    );
 }
 /// `alipay.fund.trans.pay`: 资金支付接口. Request.
 ///
@@ -9179,13 +8958,9 @@ impl crate::AlipayRequest for TransPayRequest {
     type Response = TransPayResponse;
     type ErrorCode = TransPayErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.pay";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/trans/pay",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_PAY,
+    );
 }
 /// `alipay.fund.trans.payee.bind.query`: 资金收款账号绑定关系查询. Request.
 ///
@@ -9288,13 +9063,9 @@ impl crate::AlipayRequest for TransPayeeBindQueryRequest {
     type Response = TransPayeeBindQueryResponse;
     type ErrorCode = TransPayeeBindQueryErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.payee.bind.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/fund/trans/payee/bind/query",
-        path_params: &[],
-        query_params: &["identity", "identity_type"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_PAYEE_BIND_QUERY,
+    );
 }
 /// `alipay.fund.trans.refund`: 资金退回接口. Request.
 ///
@@ -9544,13 +9315,9 @@ impl crate::AlipayRequest for TransRefundRequest {
     type Response = TransRefundResponse;
     type ErrorCode = TransRefundErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.refund";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/trans/refund",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_REFUND,
+    );
 }
 /// `alipay.fund.trans.toaccount.transfer`: 单笔转账到支付宝账户接口. Request.
 ///
@@ -9922,13 +9689,9 @@ impl crate::AlipayRequest for TransToaccountTransferRequest {
     type Response = TransToaccountTransferResponse;
     type ErrorCode = TransToaccountTransferErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.toaccount.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/trans/toaccount/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_TOACCOUNT_TRANSFER,
+    );
 }
 /// `alipay.fund.trans.uni.transfer`: 单笔转账接口. Request.
 ///
@@ -10950,13 +10713,9 @@ impl crate::AlipayRequest for TransUniTransferRequest {
     type Response = TransUniTransferResponse;
     type ErrorCode = TransUniTransferErrorCode;
     const METHOD: &'static str = "alipay.fund.trans.uni.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/trans/uni/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_TRANS_UNI_TRANSFER,
+    );
 }
 /// `alipay.fund.usertrade.batchquery`: 用户交易数据查询. Request.
 ///
@@ -11178,13 +10937,9 @@ impl crate::AlipayRequest for UsertradeBatchqueryRequest {
     type Response = UsertradeBatchqueryResponse;
     type ErrorCode = UsertradeBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.fund.usertrade.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/fund/usertrade/batchquery",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_FUND_USERTRADE_BATCHQUERY,
+    );
 }
 /// Schema `AccountQuotaDetail`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

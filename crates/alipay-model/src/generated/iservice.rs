@@ -262,13 +262,9 @@ impl crate::AlipayRequest for CcmAgentCreateRequest {
     type Response = CcmAgentCreateResponse;
     type ErrorCode = CcmAgentCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/agent/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.agent.delete`: 删除客服接口. Request.
 ///
@@ -356,13 +352,9 @@ impl crate::AlipayRequest for CcmAgentDeleteRequest {
     type Response = CcmAgentDeleteResponse;
     type ErrorCode = CcmAgentDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/agent/delete",
-        path_params: &[],
-        query_params: &["id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.agent.get`: 查询客服详情. Request.
 ///
@@ -676,13 +668,9 @@ impl crate::AlipayRequest for CcmAgentGetRequest {
     type Response = CcmAgentGetResponse;
     type ErrorCode = CcmAgentGetErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/agent/get",
-        path_params: &[],
-        query_params: &["id", "job_number", "user_channel", "external_user_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_GET,
+    );
 }
 /// `alipay.iservice.ccm.agent.modify`: 更新客服接口. Request.
 ///
@@ -868,13 +856,9 @@ impl crate::AlipayRequest for CcmAgentModifyRequest {
     type Response = CcmAgentModifyResponse;
     type ErrorCode = CcmAgentModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/agent/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.agent.query`: 客服查询接口. Request.
 ///
@@ -1085,13 +1069,9 @@ impl crate::AlipayRequest for CcmAgentQueryRequest {
     type Response = CcmAgentQueryResponse;
     type ErrorCode = CcmAgentQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/agent/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.agent.schedulelog.query`: 查询客服状态变更流水日志. Request.
 ///
@@ -1271,13 +1251,9 @@ impl crate::AlipayRequest for CcmAgentSchedulelogQueryRequest {
     type Response = CcmAgentSchedulelogQueryResponse;
     type ErrorCode = CcmAgentSchedulelogQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.agent.schedulelog.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/agent/schedulelog/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_AGENT_SCHEDULELOG_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.function.query`: 列出所有的功能点. Request.
 ///
@@ -1357,13 +1333,9 @@ impl crate::AlipayRequest for CcmFunctionQueryRequest {
     type Response = CcmFunctionQueryResponse;
     type ErrorCode = CcmFunctionQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.function.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/function/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_FUNCTION_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.instance.create`: 创建租户实例. Request.
 ///
@@ -1492,13 +1464,9 @@ impl crate::AlipayRequest for CcmInstanceCreateRequest {
     type Response = CcmInstanceCreateResponse;
     type ErrorCode = CcmInstanceCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.instance.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/instance/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_INSTANCE_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.instance.get`: 查询单个租户实例（数据权限）. Request.
 ///
@@ -1673,13 +1641,9 @@ impl crate::AlipayRequest for CcmInstanceGetRequest {
     type Response = CcmInstanceGetResponse;
     type ErrorCode = CcmInstanceGetErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.instance.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/instance/get",
-        path_params: &[],
-        query_params: &["id", "external_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_INSTANCE_GET,
+    );
 }
 /// `alipay.iservice.ccm.instance.query`: 列出所有的租户实例（数据权限）. Request.
 ///
@@ -1805,13 +1769,9 @@ impl crate::AlipayRequest for CcmInstanceQueryRequest {
     type Response = CcmInstanceQueryResponse;
     type ErrorCode = CcmInstanceQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.instance.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/instance/query",
-        path_params: &[],
-        query_params: &["page_num", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_INSTANCE_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.isv.initialize`: ccm isv注册接口. Request.
 ///
@@ -1913,13 +1873,9 @@ impl crate::AlipayRequest for CcmIsvInitializeRequest {
     type Response = CcmIsvInitializeResponse;
     type ErrorCode = CcmIsvInitializeErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.isv.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/isv/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ISV_INITIALIZE,
+    );
 }
 /// `alipay.iservice.ccm.ols.chatrecord.query`: 查询某通在线服务的聊天记录. Request.
 ///
@@ -2108,13 +2064,9 @@ impl crate::AlipayRequest for CcmOlsChatrecordQueryRequest {
     type Response = CcmOlsChatrecordQueryResponse;
     type ErrorCode = CcmOlsChatrecordQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.ols.chatrecord.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/ols/chatrecord/query",
-        path_params: &[],
-        query_params: &["ccs_instance_id", "id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_OLS_CHATRECORD_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.robot.avatarbase.query`: 虚拟数字人开放接口调用. Request.
 ///
@@ -2243,13 +2195,9 @@ impl crate::AlipayRequest for CcmRobotAvatarbaseQueryRequest {
     type Response = CcmRobotAvatarbaseQueryResponse;
     type ErrorCode = CcmRobotAvatarbaseQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.robot.avatarbase.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/robot/avatarbase/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROBOT_AVATARBASE_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.role.create`: 创建角色. Request.
 ///
@@ -2379,13 +2327,9 @@ impl crate::AlipayRequest for CcmRoleCreateRequest {
     type Response = CcmRoleCreateResponse;
     type ErrorCode = CcmRoleCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.role.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/role/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROLE_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.role.delete`: 删除角色. Request.
 ///
@@ -2474,13 +2418,9 @@ impl crate::AlipayRequest for CcmRoleDeleteRequest {
     type Response = CcmRoleDeleteResponse;
     type ErrorCode = CcmRoleDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.role.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/role/delete",
-        path_params: &[],
-        query_params: &["id", "ccs_instance_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROLE_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.role.get`: 获取角色详情. Request.
 ///
@@ -2655,13 +2595,9 @@ impl crate::AlipayRequest for CcmRoleGetRequest {
     type Response = CcmRoleGetResponse;
     type ErrorCode = CcmRoleGetErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.role.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/role/get",
-        path_params: &[],
-        query_params: &["id", "ccs_instance_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROLE_GET,
+    );
 }
 /// `alipay.iservice.ccm.role.modify`: 更新角色. Request.
 ///
@@ -2781,13 +2717,9 @@ impl crate::AlipayRequest for CcmRoleModifyRequest {
     type Response = CcmRoleModifyResponse;
     type ErrorCode = CcmRoleModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.role.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/role/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROLE_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.role.page.query`: 分页查询角色. Request.
 ///
@@ -2935,13 +2867,9 @@ impl crate::AlipayRequest for CcmRolePageQueryRequest {
     type Response = CcmRolePageQueryResponse;
     type ErrorCode = CcmRolePageQueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.role.page.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/role/page/query",
-        path_params: &[],
-        query_params: &["name", "page_num", "page_size", "ccs_instance_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_ROLE_PAGE_QUERY,
+    );
 }
 /// `alipay.iservice.ccm.service.buy`: 租户开通isv服务接口. Request.
 ///
@@ -3048,13 +2976,9 @@ impl crate::AlipayRequest for CcmServiceBuyRequest {
     type Response = CcmServiceBuyResponse;
     type ErrorCode = CcmServiceBuyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.service.buy";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/service/buy",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SERVICE_BUY,
+    );
 }
 /// `alipay.iservice.ccm.service.close`: 关闭租户开通的isv服务接口. Request.
 ///
@@ -3146,13 +3070,9 @@ impl crate::AlipayRequest for CcmServiceCloseRequest {
     type Response = CcmServiceCloseResponse;
     type ErrorCode = CcmServiceCloseErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.service.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/service/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SERVICE_CLOSE,
+    );
 }
 /// `alipay.iservice.ccm.service.initialize`: isv服务初始化接口. Request.
 ///
@@ -3299,13 +3219,9 @@ impl crate::AlipayRequest for CcmServiceInitializeRequest {
     type Response = CcmServiceInitializeResponse;
     type ErrorCode = CcmServiceInitializeErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.service.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/service/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SERVICE_INITIALIZE,
+    );
 }
 /// `alipay.iservice.ccm.servicerecord.create`: 创建服务记录. Request.
 ///
@@ -3623,13 +3539,9 @@ impl crate::AlipayRequest for CcmServicerecordCreateRequest {
     type Response = CcmServicerecordCreateResponse;
     type ErrorCode = CcmServicerecordCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.servicerecord.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/servicerecord/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SERVICERECORD_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.servicerecord.modify`: 变更服务记录. Request.
 ///
@@ -3952,13 +3864,9 @@ impl crate::AlipayRequest for CcmServicerecordModifyRequest {
     type Response = CcmServicerecordModifyResponse;
     type ErrorCode = CcmServicerecordModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.servicerecord.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/servicerecord/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SERVICERECORD_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.sw.article.batchquery`: 知识库-问答-批量查询. Request.
 ///
@@ -4183,13 +4091,9 @@ impl crate::AlipayRequest for CcmSwArticleBatchqueryRequest {
     type Response = CcmSwArticleBatchqueryResponse;
     type ErrorCode = CcmSwArticleBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.article.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/sw/article/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ARTICLE_BATCHQUERY,
+    );
 }
 /// `alipay.iservice.ccm.sw.article.create`: 知识库-问答-创建. Request.
 ///
@@ -4378,13 +4282,9 @@ impl crate::AlipayRequest for CcmSwArticleCreateRequest {
     type Response = CcmSwArticleCreateResponse;
     type ErrorCode = CcmSwArticleCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.article.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/iservice/ccm/sw/article/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ARTICLE_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.sw.article.delete`: 知识库-问答-删除. Request.
 ///
@@ -4454,13 +4354,9 @@ impl crate::AlipayRequest for CcmSwArticleDeleteRequest {
     type Response = CcmSwArticleDeleteResponse;
     type ErrorCode = CcmSwArticleDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.article.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/sw/article/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ARTICLE_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.sw.article.get`: 知识库-问答-获取. Request.
 ///
@@ -4766,13 +4662,9 @@ impl crate::AlipayRequest for CcmSwArticleGetRequest {
     type Response = CcmSwArticleGetResponse;
     type ErrorCode = CcmSwArticleGetErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.article.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/sw/article/get",
-        path_params: &[],
-        query_params: &["ccs_instance_id", "id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ARTICLE_GET,
+    );
 }
 /// `alipay.iservice.ccm.sw.article.modify`: 知识库-问答-修改. Request.
 ///
@@ -4951,13 +4843,9 @@ impl crate::AlipayRequest for CcmSwArticleModifyRequest {
     type Response = CcmSwArticleModifyResponse;
     type ErrorCode = CcmSwArticleModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.article.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/iservice/ccm/sw/article/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ARTICLE_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.sw.knowledge.modify`: 知识库问答管理. Request.
 ///
@@ -5164,13 +5052,9 @@ impl crate::AlipayRequest for CcmSwKnowledgeModifyRequest {
     type Response = CcmSwKnowledgeModifyResponse;
     type ErrorCode = CcmSwKnowledgeModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.knowledge.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/sw/knowledge/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_KNOWLEDGE_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.sw.library.batchquery`: 知识库-库-批量查询. Request.
 ///
@@ -5260,13 +5144,9 @@ impl crate::AlipayRequest for CcmSwLibraryBatchqueryRequest {
     type Response = CcmSwLibraryBatchqueryResponse;
     type ErrorCode = CcmSwLibraryBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.library.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/sw/library/batchquery",
-        path_params: &[],
-        query_params: &["ccs_instance_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_LIBRARY_BATCHQUERY,
+    );
 }
 /// `alipay.iservice.ccm.sw.library.create`: 知识库-库-创建. Request.
 ///
@@ -5383,13 +5263,9 @@ impl crate::AlipayRequest for CcmSwLibraryCreateRequest {
     type Response = CcmSwLibraryCreateResponse;
     type ErrorCode = CcmSwLibraryCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.library.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/iservice/ccm/sw/library/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_LIBRARY_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.sw.library.delete`: 知识库-库-删除. Request.
 ///
@@ -5459,13 +5335,9 @@ impl crate::AlipayRequest for CcmSwLibraryDeleteRequest {
     type Response = CcmSwLibraryDeleteResponse;
     type ErrorCode = CcmSwLibraryDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.library.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/sw/library/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_LIBRARY_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.sw.library.modify`: 知识库-库-修改. Request.
 ///
@@ -5563,13 +5435,9 @@ impl crate::AlipayRequest for CcmSwLibraryModifyRequest {
     type Response = CcmSwLibraryModifyResponse;
     type ErrorCode = CcmSwLibraryModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.library.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/iservice/ccm/sw/library/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_LIBRARY_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.sw.order.sync`: 商品订单同步. Request.
 ///
@@ -5758,13 +5626,9 @@ impl crate::AlipayRequest for CcmSwOrderSyncRequest {
     type Response = CcmSwOrderSyncResponse;
     type ErrorCode = CcmSwOrderSyncErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.order.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/sw/order/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_ORDER_SYNC,
+    );
 }
 /// `alipay.iservice.ccm.sw.spu.sync`: 商品库-商品信息同步. Request.
 ///
@@ -5971,13 +5835,9 @@ impl crate::AlipayRequest for CcmSwSpuSyncRequest {
     type Response = CcmSwSpuSyncResponse;
     type ErrorCode = CcmSwSpuSyncErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.spu.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/iservice/ccm/sw/spu/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_SPU_SYNC,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.batchquery`: 知识库-类目-批量查询. Request.
 ///
@@ -6067,13 +5927,9 @@ impl crate::AlipayRequest for CcmSwTreeBatchqueryRequest {
     type Response = CcmSwTreeBatchqueryResponse;
     type ErrorCode = CcmSwTreeBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/sw/tree/batchquery",
-        path_params: &[],
-        query_params: &["ccs_instance_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_BATCHQUERY,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.create`: 知识库-类目-创建. Request.
 ///
@@ -6172,13 +6028,9 @@ impl crate::AlipayRequest for CcmSwTreeCreateRequest {
     type Response = CcmSwTreeCreateResponse;
     type ErrorCode = CcmSwTreeCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/iservice/ccm/sw/tree/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.delete`: 知识库-类目-删除. Request.
 ///
@@ -6248,13 +6100,9 @@ impl crate::AlipayRequest for CcmSwTreeDeleteRequest {
     type Response = CcmSwTreeDeleteResponse;
     type ErrorCode = CcmSwTreeDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/sw/tree/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.get`: 知识库-类目-获取. Request.
 ///
@@ -6353,13 +6201,9 @@ impl crate::AlipayRequest for CcmSwTreeGetRequest {
     type Response = CcmSwTreeGetResponse;
     type ErrorCode = CcmSwTreeGetErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/sw/tree/get",
-        path_params: &[],
-        query_params: &["ccs_instance_id", "id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_GET,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.modify`: 知识库-类目-修改. Request.
 ///
@@ -6457,13 +6301,9 @@ impl crate::AlipayRequest for CcmSwTreeModifyRequest {
     type Response = CcmSwTreeModifyResponse;
     type ErrorCode = CcmSwTreeModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/iservice/ccm/sw/tree/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_MODIFY,
+    );
 }
 /// `alipay.iservice.ccm.sw.tree.publish`: 知识库-类目-发布. Request.
 ///
@@ -6552,13 +6392,9 @@ impl crate::AlipayRequest for CcmSwTreePublishRequest {
     type Response = CcmSwTreePublishResponse;
     type ErrorCode = CcmSwTreePublishErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.tree.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/iservice/ccm/sw/tree/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREE_PUBLISH,
+    );
 }
 /// `alipay.iservice.ccm.sw.treecategory.batchquery`: 知识库-节点-批量查询. Request.
 ///
@@ -6711,19 +6547,9 @@ impl crate::AlipayRequest for CcmSwTreecategoryBatchqueryRequest {
     type Response = CcmSwTreecategoryBatchqueryResponse;
     type ErrorCode = CcmSwTreecategoryBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.treecategory.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/iservice/ccm/sw/treecategory/batchquery",
-        path_params: &[],
-        query_params: &[
-            "ccs_instance_id",
-            "library_id",
-            "name",
-            "page_num",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREECATEGORY_BATCHQUERY,
+    );
 }
 /// `alipay.iservice.ccm.sw.treecategory.create`: 知识库-节点-创建. Request.
 ///
@@ -6849,13 +6675,9 @@ impl crate::AlipayRequest for CcmSwTreecategoryCreateRequest {
     type Response = CcmSwTreecategoryCreateResponse;
     type ErrorCode = CcmSwTreecategoryCreateErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.treecategory.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/iservice/ccm/sw/treecategory/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREECATEGORY_CREATE,
+    );
 }
 /// `alipay.iservice.ccm.sw.treecategory.delete`: 知识库-节点-删除. Request.
 ///
@@ -6925,13 +6747,9 @@ impl crate::AlipayRequest for CcmSwTreecategoryDeleteRequest {
     type Response = CcmSwTreecategoryDeleteResponse;
     type ErrorCode = CcmSwTreecategoryDeleteErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.treecategory.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/iservice/ccm/sw/treecategory/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREECATEGORY_DELETE,
+    );
 }
 /// `alipay.iservice.ccm.sw.treecategory.modify`: 知识库-节点-修改. Request.
 ///
@@ -7056,13 +6874,9 @@ impl crate::AlipayRequest for CcmSwTreecategoryModifyRequest {
     type Response = CcmSwTreecategoryModifyResponse;
     type ErrorCode = CcmSwTreecategoryModifyErrorCode;
     const METHOD: &'static str = "alipay.iservice.ccm.sw.treecategory.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/iservice/ccm/sw/treecategory/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_ISERVICE_CCM_SW_TREECATEGORY_MODIFY,
+    );
 }
 /// Schema `AgentChatInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

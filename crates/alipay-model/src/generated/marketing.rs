@@ -162,13 +162,9 @@ impl crate::AlipayRequest for ActivityAppBatchqueryRequest {
     type Response = ActivityAppBatchqueryResponse;
     type ErrorCode = ActivityAppBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.app.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/{activity_id}/app/batchquery",
-        path_params: &["activity_id"],
-        query_params: &["merchant_id", "page_num", "page_size", "merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_APP_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.batchquery`: 条件查询活动列表. Request.
 ///
@@ -324,13 +320,9 @@ impl crate::AlipayRequest for ActivityBatchqueryRequest {
     type Response = ActivityBatchqueryResponse;
     type ErrorCode = ActivityBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.consult`: 活动领取咨询接口. Request.
 ///
@@ -484,13 +476,9 @@ impl crate::AlipayRequest for ActivityConsultRequest {
     type Response = ActivityConsultResponse;
     type ErrorCode = ActivityConsultErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/consult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_CONSULT,
+    );
 }
 /// `alipay.marketing.activity.delivery.create`: 创建推广计划. Request.
 ///
@@ -704,13 +692,9 @@ impl crate::AlipayRequest for ActivityDeliveryCreateRequest {
     type Response = ActivityDeliveryCreateResponse;
     type ErrorCode = ActivityDeliveryCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.delivery.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/delivery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_DELIVERY_CREATE,
+    );
 }
 /// `alipay.marketing.activity.delivery.query`: 查询推广计划. Request.
 ///
@@ -903,13 +887,9 @@ impl crate::AlipayRequest for ActivityDeliveryQueryRequest {
     type Response = ActivityDeliveryQueryResponse;
     type ErrorCode = ActivityDeliveryQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.delivery.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/delivery/{delivery_id}/query",
-        path_params: &["delivery_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_DELIVERY_QUERY,
+    );
 }
 /// `alipay.marketing.activity.delivery.stop`: 停止推广计划. Request.
 ///
@@ -1069,13 +1049,9 @@ impl crate::AlipayRequest for ActivityDeliveryStopRequest {
     type Response = ActivityDeliveryStopResponse;
     type ErrorCode = ActivityDeliveryStopErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.delivery.stop";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/marketing/delivery/{delivery_id}/stop",
-        path_params: &["delivery_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_DELIVERY_STOP,
+    );
 }
 /// `alipay.marketing.activity.deliverychannel.query`: 查询可推广渠道. Request.
 ///
@@ -1229,13 +1205,9 @@ impl crate::AlipayRequest for ActivityDeliverychannelQueryRequest {
     type Response = ActivityDeliverychannelQueryResponse;
     type ErrorCode = ActivityDeliverychannelQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.deliverychannel.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/deliverychannel/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_DELIVERYCHANNEL_QUERY,
+    );
 }
 /// `alipay.marketing.activity.goods.batchquery`: 查询活动适用商品. Request.
 ///
@@ -1424,20 +1396,9 @@ impl crate::AlipayRequest for ActivityGoodsBatchqueryRequest {
     type Response = ActivityGoodsBatchqueryResponse;
     type ErrorCode = ActivityGoodsBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.goods.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/{activity_id}/goods/batchquery",
-        path_params: &["activity_id"],
-        query_params: &[
-            "merchant_id",
-            "goods_use_type",
-            "page_num",
-            "page_size",
-            "product_version",
-            "merchant_access_mode",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_GOODS_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.merchant.batchquery`: 查询活动可用商户. Request.
 ///
@@ -1602,13 +1563,9 @@ impl crate::AlipayRequest for ActivityMerchantBatchqueryRequest {
     type Response = ActivityMerchantBatchqueryResponse;
     type ErrorCode = ActivityMerchantBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.merchant.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/{activity_id}/merchant/batchquery",
-        path_params: &["activity_id"],
-        query_params: &["merchant_id", "page_num", "page_size", "merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_MERCHANT_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.append`: 修改商家券活动发券数量上限. Request.
 ///
@@ -1719,13 +1676,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherAppendRequest {
     type Response = ActivityOrdervoucherAppendResponse;
     type ErrorCode = ActivityOrdervoucherAppendErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.append";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/append",
-        path_params: &["activity_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_APPEND,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.associate`: 关联订单信息. Request.
 ///
@@ -1867,13 +1820,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherAssociateRequest {
     type Response = ActivityOrdervoucherAssociateResponse;
     type ErrorCode = ActivityOrdervoucherAssociateErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.associate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/ordervoucher/associate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_ASSOCIATE,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.codecount`: 统计商家券券码数量. Request.
 ///
@@ -1972,13 +1921,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherCodecountRequest {
     type Response = ActivityOrdervoucherCodecountResponse;
     type ErrorCode = ActivityOrdervoucherCodecountErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.codecount";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/voucher/codecount",
-        path_params: &["activity_id"],
-        query_params: &["merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_CODECOUNT,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.codedeposit`: 同步商家券券码. Request.
 ///
@@ -2125,13 +2070,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherCodedepositRequest {
     type Response = ActivityOrdervoucherCodedepositResponse;
     type ErrorCode = ActivityOrdervoucherCodedepositErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.codedeposit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/voucher/codedeposit",
-        path_params: &["activity_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_CODEDEPOSIT,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.create`: 创建商家券活动. Request.
 ///
@@ -2443,13 +2384,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherCreateRequest {
     type Response = ActivityOrdervoucherCreateResponse;
     type ErrorCode = ActivityOrdervoucherCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/ordervoucher/activity",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_CREATE,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.disassociate`: 取消关联订单信息. Request.
 ///
@@ -2591,13 +2528,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherDisassociateRequest {
     type Response = ActivityOrdervoucherDisassociateResponse;
     type ErrorCode = ActivityOrdervoucherDisassociateErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.disassociate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/ordervoucher/disassociate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_DISASSOCIATE,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.modify`: 修改商家券活动基本信息. Request.
 ///
@@ -2874,13 +2807,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherModifyRequest {
     type Response = ActivityOrdervoucherModifyResponse;
     type ErrorCode = ActivityOrdervoucherModifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}",
-        path_params: &["activity_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_MODIFY,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.query`: 查询商家券活动. Request.
 ///
@@ -3186,13 +3115,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherQueryRequest {
     type Response = ActivityOrdervoucherQueryResponse;
     type ErrorCode = ActivityOrdervoucherQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/ordervoucher/query",
-        path_params: &[],
-        query_params: &["activity_id", "merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_QUERY,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.refund`: 取消券核销状态. Request.
 ///
@@ -3355,13 +3280,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherRefundRequest {
     type Response = ActivityOrdervoucherRefundResponse;
     type ErrorCode = ActivityOrdervoucherRefundErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.refund";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/voucher/{voucher_code}/refund",
-        path_params: &["activity_id", "voucher_code"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_REFUND,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.stop`: 停止商家券活动. Request.
 ///
@@ -3463,13 +3384,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherStopRequest {
     type Response = ActivityOrdervoucherStopResponse;
     type ErrorCode = ActivityOrdervoucherStopErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.stop";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Patch,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/stop",
-        path_params: &["activity_id"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_STOP,
+    );
 }
 /// `alipay.marketing.activity.ordervoucher.use`: 同步券核销状态. Request.
 ///
@@ -3681,13 +3598,9 @@ impl crate::AlipayRequest for ActivityOrdervoucherUseRequest {
     type Response = ActivityOrdervoucherUseResponse;
     type ErrorCode = ActivityOrdervoucherUseErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.ordervoucher.use";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/ordervoucher/activity/{activity_id}/voucher/{voucher_code}/use",
-        path_params: &["activity_id", "voucher_code"],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_ORDERVOUCHER_USE,
+    );
 }
 /// `alipay.marketing.activity.query`: 查询活动详情. Request.
 ///
@@ -3965,13 +3878,9 @@ impl crate::AlipayRequest for ActivityQueryRequest {
     type Response = ActivityQueryResponse;
     type ErrorCode = ActivityQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/{activity_id}",
-        path_params: &["activity_id"],
-        query_params: &["merchant_id", "merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_QUERY,
+    );
 }
 /// `alipay.marketing.activity.shop.batchquery`: 查询活动可用门店. Request.
 ///
@@ -4142,19 +4051,9 @@ impl crate::AlipayRequest for ActivityShopBatchqueryRequest {
     type Response = ActivityShopBatchqueryResponse;
     type ErrorCode = ActivityShopBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.shop.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/{activity_id}/shop/batchquery",
-        path_params: &["activity_id"],
-        query_params: &[
-            "merchant_id",
-            "page_num",
-            "page_size",
-            "product_version",
-            "merchant_access_mode",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_SHOP_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.user.batchqueryvoucher`: 条件查询用户券. Request.
 ///
@@ -4343,23 +4242,9 @@ impl crate::AlipayRequest for ActivityUserBatchqueryvoucherRequest {
     type Response = ActivityUserBatchqueryvoucherResponse;
     type ErrorCode = ActivityUserBatchqueryvoucherErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.user.batchqueryvoucher";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/ordervoucher/user/batchqueryvoucher",
-        path_params: &[],
-        query_params: &[
-            "user_id",
-            "open_id",
-            "activity_id",
-            "belong_merchant_id",
-            "sender_merchant_id",
-            "voucher_status",
-            "page_num",
-            "merchant_access_mode",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_USER_BATCHQUERYVOUCHER,
+    );
 }
 /// `alipay.marketing.activity.user.queryvoucher`: 查询用户券详情. Request.
 ///
@@ -4695,21 +4580,9 @@ impl crate::AlipayRequest for ActivityUserQueryvoucherRequest {
     type Response = ActivityUserQueryvoucherResponse;
     type ErrorCode = ActivityUserQueryvoucherErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.user.queryvoucher";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/ordervoucher/user/voucher",
-        path_params: &[],
-        query_params: &[
-            "merchant_id",
-            "user_id",
-            "open_id",
-            "activity_id",
-            "voucher_id",
-            "voucher_code",
-            "merchant_access_mode",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_USER_QUERYVOUCHER,
+    );
 }
 /// `alipay.marketing.activity.voucher.append`: 追加支付券预算. Request.
 ///
@@ -4826,13 +4699,9 @@ impl crate::AlipayRequest for ActivityVoucherAppendRequest {
     type Response = ActivityVoucherAppendResponse;
     type ErrorCode = ActivityVoucherAppendErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.append";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/append",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_APPEND,
+    );
 }
 /// `alipay.marketing.activity.voucher.create`: 创建支付券. Request.
 ///
@@ -5122,13 +4991,9 @@ impl crate::AlipayRequest for ActivityVoucherCreateRequest {
     type Response = ActivityVoucherCreateResponse;
     type ErrorCode = ActivityVoucherCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_CREATE,
+    );
 }
 /// `alipay.marketing.activity.voucher.modify`: 修改支付券基本信息. Request.
 ///
@@ -5292,13 +5157,9 @@ impl crate::AlipayRequest for ActivityVoucherModifyRequest {
     type Response = ActivityVoucherModifyResponse;
     type ErrorCode = ActivityVoucherModifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_MODIFY,
+    );
 }
 /// `alipay.marketing.activity.voucher.publish`: 激活支付券. Request.
 ///
@@ -5414,13 +5275,9 @@ impl crate::AlipayRequest for ActivityVoucherPublishRequest {
     type Response = ActivityVoucherPublishResponse;
     type ErrorCode = ActivityVoucherPublishErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_PUBLISH,
+    );
 }
 /// `alipay.marketing.activity.voucher.query`: 查询支付券详情. Request.
 ///
@@ -5744,13 +5601,9 @@ impl crate::AlipayRequest for ActivityVoucherQueryRequest {
     type Response = ActivityVoucherQueryResponse;
     type ErrorCode = ActivityVoucherQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/voucher/query",
-        path_params: &[],
-        query_params: &["activity_id", "merchant_access_mode"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_QUERY,
+    );
 }
 /// `alipay.marketing.activity.voucher.send`: 发放支付券. Request.
 ///
@@ -5900,13 +5753,9 @@ impl crate::AlipayRequest for ActivityVoucherSendRequest {
     type Response = ActivityVoucherSendResponse;
     type ErrorCode = ActivityVoucherSendErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_SEND,
+    );
 }
 /// `alipay.marketing.activity.voucher.stop`: 停止支付券. Request.
 ///
@@ -6004,13 +5853,9 @@ impl crate::AlipayRequest for ActivityVoucherStopRequest {
     type Response = ActivityVoucherStopResponse;
     type ErrorCode = ActivityVoucherStopErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucher.stop";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucher/stop",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHER_STOP,
+    );
 }
 /// `alipay.marketing.activity.voucherpackage.batchquery`: 券包批量查询. Request.
 ///
@@ -6160,13 +6005,9 @@ impl crate::AlipayRequest for ActivityVoucherpackageBatchqueryRequest {
     type Response = ActivityVoucherpackageBatchqueryResponse;
     type ErrorCode = ActivityVoucherpackageBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucherpackage.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucherpackage/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHERPACKAGE_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.activity.voucherpackage.consult`: 券包购买咨询. Request.
 ///
@@ -6268,13 +6109,9 @@ impl crate::AlipayRequest for ActivityVoucherpackageConsultRequest {
     type Response = ActivityVoucherpackageConsultResponse;
     type ErrorCode = ActivityVoucherpackageConsultErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucherpackage.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/activity/voucherpackage/consult",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHERPACKAGE_CONSULT,
+    );
 }
 /// `alipay.marketing.activity.voucherpackage.query`: 券包详情查询. Request.
 ///
@@ -6407,13 +6244,9 @@ impl crate::AlipayRequest for ActivityVoucherpackageQueryRequest {
     type Response = ActivityVoucherpackageQueryResponse;
     type ErrorCode = ActivityVoucherpackageQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.activity.voucherpackage.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/activity/voucherpackage/query",
-        path_params: &[],
-        query_params: &["voucher_package_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_ACTIVITY_VOUCHERPACKAGE_QUERY,
+    );
 }
 /// `alipay.marketing.campaign.cash.create`: 创建现金活动. Request.
 ///
@@ -6669,13 +6502,9 @@ impl crate::AlipayRequest for CampaignCashCreateRequest {
     type Response = CampaignCashCreateResponse;
     type ErrorCode = CampaignCashCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.cash.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/campaign/cash/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_CASH_CREATE,
+    );
 }
 /// `alipay.marketing.campaign.cash.detail.query`: 现金活动详情查询. Request.
 ///
@@ -6884,13 +6713,9 @@ impl crate::AlipayRequest for CampaignCashDetailQueryRequest {
     type Response = CampaignCashDetailQueryResponse;
     type ErrorCode = CampaignCashDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.cash.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/campaign/cash/detail/query",
-        path_params: &[],
-        query_params: &["crowd_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_CASH_DETAIL_QUERY,
+    );
 }
 /// `alipay.marketing.campaign.cash.list.query`: 现金活动列表查询. Request.
 ///
@@ -7037,13 +6862,9 @@ impl crate::AlipayRequest for CampaignCashListQueryRequest {
     type Response = CampaignCashListQueryResponse;
     type ErrorCode = CampaignCashListQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.cash.list.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/campaign/cash/list/query",
-        path_params: &[],
-        query_params: &["camp_status", "page_size", "page_index"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_CASH_LIST_QUERY,
+    );
 }
 /// `alipay.marketing.campaign.cash.status.modify`: 更改现金活动状态. Request.
 ///
@@ -7164,13 +6985,9 @@ impl crate::AlipayRequest for CampaignCashStatusModifyRequest {
     type Response = CampaignCashStatusModifyResponse;
     type ErrorCode = CampaignCashStatusModifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.cash.status.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/campaign/cash/status/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_CASH_STATUS_MODIFY,
+    );
 }
 /// `alipay.marketing.campaign.cash.trigger`: 触发现金红包活动. Request.
 ///
@@ -7466,13 +7283,9 @@ impl crate::AlipayRequest for CampaignCashTriggerRequest {
     type Response = CampaignCashTriggerResponse;
     type ErrorCode = CampaignCashTriggerErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.cash.trigger";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/campaign/cash/trigger",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_CASH_TRIGGER,
+    );
 }
 /// `alipay.marketing.campaign.order.voucher.consult`: 订单优惠前置咨询. Request.
 ///
@@ -7622,13 +7435,9 @@ impl crate::AlipayRequest for CampaignOrderVoucherConsultRequest {
     type Response = CampaignOrderVoucherConsultResponse;
     type ErrorCode = CampaignOrderVoucherConsultErrorCode;
     const METHOD: &'static str = "alipay.marketing.campaign.order.voucher.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/campaign/order/voucher/consult",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CAMPAIGN_ORDER_VOUCHER_CONSULT,
+    );
 }
 /// `alipay.marketing.card.activateform.query`: 查询用户提交的会员卡表单信息. Request.
 ///
@@ -7761,13 +7570,9 @@ impl crate::AlipayRequest for CardActivateformQueryRequest {
     type Response = CardActivateformQueryResponse;
     type ErrorCode = CardActivateformQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.activateform.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/card/activateform/query",
-        path_params: &[],
-        query_params: &["auth_token", "biz_type", "template_id", "request_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_ACTIVATEFORM_QUERY,
+    );
 }
 /// `alipay.marketing.card.activateurl.apply`: 获取会员卡领卡投放链接. Request.
 ///
@@ -7900,13 +7705,9 @@ impl crate::AlipayRequest for CardActivateurlApplyRequest {
     type Response = CardActivateurlApplyResponse;
     type ErrorCode = CardActivateurlApplyErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.activateurl.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/activateurl/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_ACTIVATEURL_APPLY,
+    );
 }
 /// `alipay.marketing.card.benefit.create`: 会员卡模板外部权益创建. Request.
 ///
@@ -8003,13 +7804,9 @@ impl crate::AlipayRequest for CardBenefitCreateRequest {
     type Response = CardBenefitCreateResponse;
     type ErrorCode = CardBenefitCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.benefit.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/benefit/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_BENEFIT_CREATE,
+    );
 }
 /// `alipay.marketing.card.benefit.delete`: 会员卡模板外部权益删除. Request.
 ///
@@ -8116,13 +7913,9 @@ impl crate::AlipayRequest for CardBenefitDeleteRequest {
     type Response = CardBenefitDeleteResponse;
     type ErrorCode = CardBenefitDeleteErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.benefit.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/marketing/card/benefit/delete",
-        path_params: &[],
-        query_params: &["template_id", "benefit_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_BENEFIT_DELETE,
+    );
 }
 /// `alipay.marketing.card.benefit.modify`: 会员卡模板外部权益修改. Request.
 ///
@@ -8232,13 +8025,9 @@ impl crate::AlipayRequest for CardBenefitModifyRequest {
     type Response = CardBenefitModifyResponse;
     type ErrorCode = CardBenefitModifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.benefit.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/benefit/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_BENEFIT_MODIFY,
+    );
 }
 /// `alipay.marketing.card.benefit.query`: 会员卡模板外部权益查询. Request.
 ///
@@ -8348,13 +8137,9 @@ impl crate::AlipayRequest for CardBenefitQueryRequest {
     type Response = CardBenefitQueryResponse;
     type ErrorCode = CardBenefitQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.benefit.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/card/benefit/query",
-        path_params: &[],
-        query_params: &["template_id", "benefit_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_BENEFIT_QUERY,
+    );
 }
 /// `alipay.marketing.card.consume.sync`: 会员卡消费记录同步. Request.
 ///
@@ -8572,13 +8357,9 @@ impl crate::AlipayRequest for CardConsumeSyncRequest {
     type Response = CardConsumeSyncResponse;
     type ErrorCode = CardConsumeSyncErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.consume.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/consume/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_CONSUME_SYNC,
+    );
 }
 /// `alipay.marketing.card.delete`: 会员卡删卡. Request.
 ///
@@ -8716,19 +8497,9 @@ impl crate::AlipayRequest for CardDeleteRequest {
     type Response = CardDeleteResponse;
     type ErrorCode = CardDeleteErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/marketing/card/delete",
-        path_params: &[],
-        query_params: &[
-            "out_serial_no",
-            "target_card_no",
-            "target_card_no_type",
-            "reason_code",
-            "ext_info",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_DELETE,
+    );
 }
 /// `alipay.marketing.card.formtemplate.set`: 会员卡开卡表单模板配置. Request.
 ///
@@ -8849,13 +8620,9 @@ impl crate::AlipayRequest for CardFormtemplateSetRequest {
     type Response = CardFormtemplateSetResponse;
     type ErrorCode = CardFormtemplateSetErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.formtemplate.set";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/formtemplate/set",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_FORMTEMPLATE_SET,
+    );
 }
 /// `alipay.marketing.card.message.notify`: 会员卡消息通知. Request.
 ///
@@ -8994,13 +8761,9 @@ impl crate::AlipayRequest for CardMessageNotifyRequest {
     type Response = CardMessageNotifyResponse;
     type ErrorCode = CardMessageNotifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.message.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/message/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_MESSAGE_NOTIFY,
+    );
 }
 /// `alipay.marketing.card.open`: 会员卡开卡. Request.
 ///
@@ -9215,13 +8978,9 @@ impl crate::AlipayRequest for CardOpenRequest {
     type Response = CardOpenResponse;
     type ErrorCode = CardOpenErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.open";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/open",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_OPEN,
+    );
 }
 /// `alipay.marketing.card.query`: 会员卡查询. Request.
 ///
@@ -9385,13 +9144,9 @@ impl crate::AlipayRequest for CardQueryRequest {
     type Response = CardQueryResponse;
     type ErrorCode = CardQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_QUERY,
+    );
 }
 /// `alipay.marketing.card.template.batchquery`: 会员卡模板批量查询. Request.
 ///
@@ -9499,13 +9254,9 @@ impl crate::AlipayRequest for CardTemplateBatchqueryRequest {
     type Response = CardTemplateBatchqueryResponse;
     type ErrorCode = CardTemplateBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.template.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/template/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_TEMPLATE_BATCHQUERY,
+    );
 }
 /// `alipay.marketing.card.template.create`: 会员卡模板创建. Request.
 ///
@@ -9820,13 +9571,9 @@ impl crate::AlipayRequest for CardTemplateCreateRequest {
     type Response = CardTemplateCreateResponse;
     type ErrorCode = CardTemplateCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.template.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/template/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_TEMPLATE_CREATE,
+    );
 }
 /// `alipay.marketing.card.template.modify`: 会员卡模板修改. Request.
 ///
@@ -10115,13 +9862,9 @@ impl crate::AlipayRequest for CardTemplateModifyRequest {
     type Response = CardTemplateModifyResponse;
     type ErrorCode = CardTemplateModifyErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.template.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/template/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_TEMPLATE_MODIFY,
+    );
 }
 /// `alipay.marketing.card.template.query`: 会员卡模板查询接口. Request.
 ///
@@ -10401,13 +10144,9 @@ impl crate::AlipayRequest for CardTemplateQueryRequest {
     type Response = CardTemplateQueryResponse;
     type ErrorCode = CardTemplateQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.template.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/card/template/query",
-        path_params: &[],
-        query_params: &["template_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_TEMPLATE_QUERY,
+    );
 }
 /// `alipay.marketing.card.update`: 会员卡更新. Request.
 ///
@@ -10587,13 +10326,9 @@ impl crate::AlipayRequest for CardUpdateRequest {
     type Response = CardUpdateResponse;
     type ErrorCode = CardUpdateErrorCode;
     const METHOD: &'static str = "alipay.marketing.card.update";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/card/update",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_CARD_UPDATE,
+    );
 }
 /// `alipay.marketing.material.create`: 创建支付宝素材. Request.
 ///
@@ -10718,13 +10453,9 @@ impl crate::AlipayRequest for MaterialCreateRequest {
     type Response = MaterialCreateResponse;
     type ErrorCode = MaterialCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.material.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/material/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_MATERIAL_CREATE,
+    );
 }
 /// `alipay.marketing.material.image.upload`: 营销图片资源上传接口. Request.
 ///
@@ -10875,15 +10606,9 @@ impl crate::AlipayRequest for MaterialImageUploadRequest {
     type Response = MaterialImageUploadResponse;
     type ErrorCode = MaterialImageUploadErrorCode;
     const METHOD: &'static str = "alipay.marketing.material.image.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/material/image",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_MATERIAL_IMAGE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -10987,13 +10712,9 @@ impl crate::AlipayRequest for RecruitEnrollCloseRequest {
     type Response = RecruitEnrollCloseResponse;
     type ErrorCode = RecruitEnrollCloseErrorCode;
     const METHOD: &'static str = "alipay.marketing.recruit.enroll.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/recruit/enroll/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_RECRUIT_ENROLL_CLOSE,
+    );
 }
 /// `alipay.marketing.recruit.enroll.create`: 招商报名提交. Request.
 ///
@@ -11127,13 +10848,9 @@ impl crate::AlipayRequest for RecruitEnrollCreateRequest {
     type Response = RecruitEnrollCreateResponse;
     type ErrorCode = RecruitEnrollCreateErrorCode;
     const METHOD: &'static str = "alipay.marketing.recruit.enroll.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/recruit/enroll/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_RECRUIT_ENROLL_CREATE,
+    );
 }
 /// `alipay.marketing.recruit.enroll.query`: 报名详情查询. Request.
 ///
@@ -11307,13 +11024,9 @@ impl crate::AlipayRequest for RecruitEnrollQueryRequest {
     type Response = RecruitEnrollQueryResponse;
     type ErrorCode = RecruitEnrollQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.recruit.enroll.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/marketing/recruit/enroll/query",
-        path_params: &[],
-        query_params: &["out_biz_no", "enroll_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_RECRUIT_ENROLL_QUERY,
+    );
 }
 /// `alipay.marketing.recruit.plan.query`: 招商方案详情查询. Request.
 ///
@@ -11492,13 +11205,9 @@ impl crate::AlipayRequest for RecruitPlanQueryRequest {
     type Response = RecruitPlanQueryResponse;
     type ErrorCode = RecruitPlanQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.recruit.plan.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/recruit/plan/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_RECRUIT_PLAN_QUERY,
+    );
 }
 /// `alipay.marketing.recruit.planlist.query`: 查询可报名的方案列表. Request.
 ///
@@ -11650,13 +11359,9 @@ impl crate::AlipayRequest for RecruitPlanlistQueryRequest {
     type Response = RecruitPlanlistQueryResponse;
     type ErrorCode = RecruitPlanlistQueryErrorCode;
     const METHOD: &'static str = "alipay.marketing.recruit.planlist.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/marketing/recruit/planlist/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MARKETING_RECRUIT_PLANLIST_QUERY,
+    );
 }
 /// Schema `ActivityAppInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -116,13 +116,9 @@ impl crate::AlipayRequest for AnchorInfoQueryRequest {
     type Response = AnchorInfoQueryResponse;
     type ErrorCode = AnchorInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.anchor.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/merchant/anchor/query",
-        path_params: &[],
-        query_params: &["user_id", "open_id", "public_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_ANCHOR_INFO_QUERY,
+    );
 }
 /// `alipay.merchant.image.upload`: 商户上传处理图片. Request.
 ///
@@ -225,15 +221,9 @@ impl crate::AlipayRequest for ImageUploadRequest {
     type Response = ImageUploadResponse;
     type ErrorCode = ImageUploadErrorCode;
     const METHOD: &'static str = "alipay.merchant.image.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/image/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_IMAGE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -350,13 +340,9 @@ impl crate::AlipayRequest for IndirectAuthorderCloseRequest {
     type Response = IndirectAuthorderCloseResponse;
     type ErrorCode = IndirectAuthorderCloseErrorCode;
     const METHOD: &'static str = "alipay.merchant.indirect.authorder.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/merchant/indirect/authorder/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_INDIRECT_AUTHORDER_CLOSE,
+    );
 }
 /// `alipay.merchant.indirect.authorder.create`: 商家认证申请单提交. Request.
 ///
@@ -537,13 +523,9 @@ impl crate::AlipayRequest for IndirectAuthorderCreateRequest {
     type Response = IndirectAuthorderCreateResponse;
     type ErrorCode = IndirectAuthorderCreateErrorCode;
     const METHOD: &'static str = "alipay.merchant.indirect.authorder.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/indirect/authorder/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_INDIRECT_AUTHORDER_CREATE,
+    );
 }
 /// `alipay.merchant.indirect.authorder.querystatus`: 查询商家认证申请单状态. Request.
 ///
@@ -689,13 +671,9 @@ impl crate::AlipayRequest for IndirectAuthorderQuerystatusRequest {
     type Response = IndirectAuthorderQuerystatusResponse;
     type ErrorCode = IndirectAuthorderQuerystatusErrorCode;
     const METHOD: &'static str = "alipay.merchant.indirect.authorder.querystatus";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/indirect/authorder/querystatus",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_INDIRECT_AUTHORDER_QUERYSTATUS,
+    );
 }
 /// `alipay.merchant.indirect.smidbind.query`: 获取商家认证状态. Request.
 ///
@@ -789,13 +767,9 @@ impl crate::AlipayRequest for IndirectSmidbindQueryRequest {
     type Response = IndirectSmidbindQueryResponse;
     type ErrorCode = IndirectSmidbindQueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.indirect.smidbind.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/merchant/indirect/smidbind/query",
-        path_params: &[],
-        query_params: &["sub_merchant_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_INDIRECT_SMIDBIND_QUERY,
+    );
 }
 /// `alipay.merchant.iot.device.bind`: IoT设备绑定门店. Request.
 ///
@@ -966,13 +940,9 @@ impl crate::AlipayRequest for IotDeviceBindRequest {
     type Response = IotDeviceBindResponse;
     type ErrorCode = IotDeviceBindErrorCode;
     const METHOD: &'static str = "alipay.merchant.iot.device.bind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/iot/device/bind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_IOT_DEVICE_BIND,
+    );
 }
 /// `alipay.merchant.iot.device.query`: IoT设备绑定关系查询. Request.
 ///
@@ -1128,13 +1098,9 @@ impl crate::AlipayRequest for IotDeviceQueryRequest {
     type Response = IotDeviceQueryResponse;
     type ErrorCode = IotDeviceQueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.iot.device.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/merchant/iot/device/query",
-        path_params: &[],
-        query_params: &["device_id_type", "biz_tid", "supplier_id", "device_sn"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_IOT_DEVICE_QUERY,
+    );
 }
 /// `alipay.merchant.iot.device.verify`: IoT设备绑定校验. Request.
 ///
@@ -1280,13 +1246,9 @@ impl crate::AlipayRequest for IotDeviceVerifyRequest {
     type Response = IotDeviceVerifyResponse;
     type ErrorCode = IotDeviceVerifyErrorCode;
     const METHOD: &'static str = "alipay.merchant.iot.device.verify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/iot/device/verify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_IOT_DEVICE_VERIFY,
+    );
 }
 /// `alipay.merchant.item.file.upload`: 商品文件上传接口. Request.
 ///
@@ -1406,15 +1368,9 @@ impl crate::AlipayRequest for ItemFileUploadRequest {
     type Response = ItemFileUploadResponse;
     type ErrorCode = ItemFileUploadErrorCode;
     const METHOD: &'static str = "alipay.merchant.item.file.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/item/file/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_ITEM_FILE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -1543,13 +1499,9 @@ impl crate::AlipayRequest for LiveChannelQueryRequest {
     type Response = LiveChannelQueryResponse;
     type ErrorCode = LiveChannelQueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.live.channel.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/merchant/live/channel/query",
-        path_params: &[],
-        query_params: &["secret"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_LIVE_CHANNEL_QUERY,
+    );
 }
 /// `alipay.merchant.live.itemplan.modify`: 支付宝货品推广计划创建. Request.
 ///
@@ -1729,13 +1681,9 @@ impl crate::AlipayRequest for LiveItemplanModifyRequest {
     type Response = LiveItemplanModifyResponse;
     type ErrorCode = LiveItemplanModifyErrorCode;
     const METHOD: &'static str = "alipay.merchant.live.itemplan.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/live/itemplan/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_LIVE_ITEMPLAN_MODIFY,
+    );
 }
 /// `alipay.merchant.order.sync`: 订单数据同步接口. Request.
 ///
@@ -2342,13 +2290,9 @@ impl crate::AlipayRequest for OrderSyncRequest {
     type Response = OrderSyncResponse;
     type ErrorCode = OrderSyncErrorCode;
     const METHOD: &'static str = "alipay.merchant.order.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/order/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_ORDER_SYNC,
+    );
 }
 /// `alipay.merchant.tradecomplain.batchquery`: 查询交易投诉列表. Request.
 ///
@@ -2526,13 +2470,9 @@ impl crate::AlipayRequest for TradecomplainBatchqueryRequest {
     type Response = TradecomplainBatchqueryResponse;
     type ErrorCode = TradecomplainBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.tradecomplain.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/tradecomplain/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_TRADECOMPLAIN_BATCHQUERY,
+    );
 }
 /// `alipay.merchant.tradecomplain.feedback.submit`: 商家处理交易投诉. Request.
 ///
@@ -2676,13 +2616,9 @@ impl crate::AlipayRequest for TradecomplainFeedbackSubmitRequest {
     type Response = TradecomplainFeedbackSubmitResponse;
     type ErrorCode = TradecomplainFeedbackSubmitErrorCode;
     const METHOD: &'static str = "alipay.merchant.tradecomplain.feedback.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/tradecomplain/feedback",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_TRADECOMPLAIN_FEEDBACK_SUBMIT,
+    );
 }
 /// `alipay.merchant.tradecomplain.query`: 查询单条交易投诉详情. Request.
 ///
@@ -2914,13 +2850,9 @@ impl crate::AlipayRequest for TradecomplainQueryRequest {
     type Response = TradecomplainQueryResponse;
     type ErrorCode = TradecomplainQueryErrorCode;
     const METHOD: &'static str = "alipay.merchant.tradecomplain.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/merchant/tradecomplain/{complain_event_id}",
-        path_params: &["complain_event_id"],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_TRADECOMPLAIN_QUERY,
+    );
 }
 /// `alipay.merchant.tradecomplain.reply.submit`: 商家留言回复. Request.
 ///
@@ -3034,13 +2966,9 @@ impl crate::AlipayRequest for TradecomplainReplySubmitRequest {
     type Response = TradecomplainReplySubmitResponse;
     type ErrorCode = TradecomplainReplySubmitErrorCode;
     const METHOD: &'static str = "alipay.merchant.tradecomplain.reply.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/tradecomplain/reply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_TRADECOMPLAIN_REPLY_SUBMIT,
+    );
 }
 /// `alipay.merchant.tradecomplain.supplement.submit`: 商家补充凭证. Request.
 ///
@@ -3154,13 +3082,9 @@ impl crate::AlipayRequest for TradecomplainSupplementSubmitRequest {
     type Response = TradecomplainSupplementSubmitResponse;
     type ErrorCode = TradecomplainSupplementSubmitErrorCode;
     const METHOD: &'static str = "alipay.merchant.tradecomplain.supplement.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/merchant/tradecomplain/supplement",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MERCHANT_TRADECOMPLAIN_SUPPLEMENT_SUBMIT,
+    );
 }
 /// Schema `AuthIdentityInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -84,13 +84,9 @@ impl crate::AlipayRequest for PublicFollowListRequest {
     type Response = PublicFollowListResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.follow.list";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/mobile/public/follow/list",
-        path_params: &[],
-        query_params: &["biz_content"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_FOLLOW_LIST,
+    );
 }
 /// `alipay.mobile.public.info.query`: 服务窗基础信息查询接口. Request.
 ///
@@ -220,13 +216,9 @@ impl crate::AlipayRequest for PublicInfoQueryRequest {
     type Response = PublicInfoQueryResponse;
     type ErrorCode = PublicInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/mobile/public/info/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_INFO_QUERY,
+    );
 }
 /// `alipay.mobile.public.menu.add`: 创建菜单. Request.
 ///
@@ -283,13 +275,9 @@ impl crate::AlipayRequest for PublicMenuAddRequest {
     type Response = PublicMenuAddResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.menu.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/menu/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MENU_ADD,
+    );
 }
 /// `alipay.mobile.public.menu.get`: 查询菜单. Request.
 ///
@@ -345,13 +333,9 @@ impl crate::AlipayRequest for PublicMenuGetRequest {
     type Response = PublicMenuGetResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.menu.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/mobile/public/menu/get",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MENU_GET,
+    );
 }
 /// `alipay.mobile.public.menu.update`: 更新菜单. Request.
 ///
@@ -408,13 +392,9 @@ impl crate::AlipayRequest for PublicMenuUpdateRequest {
     type Response = PublicMenuUpdateResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.menu.update";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/menu/update",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MENU_UPDATE,
+    );
 }
 /// `alipay.mobile.public.message.custom.send`: 异步单发消息. Request.
 ///
@@ -537,13 +517,9 @@ impl crate::AlipayRequest for PublicMessageCustomSendRequest {
     type Response = PublicMessageCustomSendResponse;
     type ErrorCode = PublicMessageCustomSendErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.message.custom.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/message/custom/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MESSAGE_CUSTOM_SEND,
+    );
 }
 /// `alipay.mobile.public.message.single.send`: 单发模板消息. Request.
 ///
@@ -638,13 +614,9 @@ impl crate::AlipayRequest for PublicMessageSingleSendRequest {
     type Response = PublicMessageSingleSendResponse;
     type ErrorCode = PublicMessageSingleSendErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.message.single.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/message/single/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MESSAGE_SINGLE_SEND,
+    );
 }
 /// `alipay.mobile.public.message.total.send`: 群发消息. Request.
 ///
@@ -710,13 +682,9 @@ impl crate::AlipayRequest for PublicMessageTotalSendRequest {
     type Response = PublicMessageTotalSendResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.message.total.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/message/total/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_MESSAGE_TOTAL_SEND,
+    );
 }
 /// `alipay.mobile.public.qrcode.create`: 生成带参数的二维码. Request.
 ///
@@ -791,13 +759,9 @@ impl crate::AlipayRequest for PublicQrcodeCreateRequest {
     type Response = PublicQrcodeCreateResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.qrcode.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/qrcode/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_QRCODE_CREATE,
+    );
 }
 /// `alipay.mobile.public.shortlink.create`: 服务窗短链自主生成接口. Request.
 ///
@@ -863,13 +827,9 @@ impl crate::AlipayRequest for PublicShortlinkCreateRequest {
     type Response = PublicShortlinkCreateResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.shortlink.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/shortlink/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_SHORTLINK_CREATE,
+    );
 }
 /// `alipay.mobile.public.template.message.delete`: 模板消息删除接口. Request.
 ///
@@ -907,13 +867,9 @@ impl crate::AlipayRequest for PublicTemplateMessageDeleteRequest {
     type Response = PublicTemplateMessageDeleteResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.template.message.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/template/message/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_TEMPLATE_MESSAGE_DELETE,
+    );
 }
 /// `alipay.mobile.public.template.message.get`: 模板消息领取接口. Request.
 ///
@@ -1032,13 +988,9 @@ impl crate::AlipayRequest for PublicTemplateMessageGetRequest {
     type Response = PublicTemplateMessageGetResponse;
     type ErrorCode = PublicTemplateMessageGetErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.template.message.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/mobile/public/template/message/get",
-        path_params: &[],
-        query_params: &["template_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_TEMPLATE_MESSAGE_GET,
+    );
 }
 /// `alipay.mobile.public.template.message.query`: 模板消息查询接口. Request.
 ///
@@ -1104,13 +1056,9 @@ impl crate::AlipayRequest for PublicTemplateMessageQueryRequest {
     type Response = PublicTemplateMessageQueryResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.public.template.message.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/public/template/message/query",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_PUBLIC_TEMPLATE_MESSAGE_QUERY,
+    );
 }
 /// `alipay.mobile.std.public.message.custom.send`: 异步单发消息. Request.
 ///
@@ -1148,13 +1096,9 @@ impl crate::AlipayRequest for StdPublicMessageCustomSendRequest {
     type Response = StdPublicMessageCustomSendResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.mobile.std.public.message.custom.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/mobile/std/public/message/custom/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_MOBILE_STD_PUBLIC_MESSAGE_CUSTOM_SEND,
+    );
 }
 /// Schema `Data`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

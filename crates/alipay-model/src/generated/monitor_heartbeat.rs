@@ -48,11 +48,7 @@ impl crate::AlipayRequest for SynRequest {
     type Response = SynResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "monitor.heartbeat.syn";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/monitor/heartbeat/syn",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::MONITOR_HEARTBEAT_SYN,
+    );
 }

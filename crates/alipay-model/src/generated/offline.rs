@@ -228,13 +228,9 @@ impl crate::AlipayRequest for MarketApplyorderBatchqueryRequest {
     type Response = MarketApplyorderBatchqueryResponse;
     type ErrorCode = MarketApplyorderBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.offline.market.applyorder.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/market/applyorder/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_APPLYORDER_BATCHQUERY,
+    );
 }
 /// `alipay.offline.market.shop.batchquery`: 查询商户的门店编号列表. Request.
 ///
@@ -351,13 +347,9 @@ impl crate::AlipayRequest for MarketShopBatchqueryRequest {
     type Response = MarketShopBatchqueryResponse;
     type ErrorCode = MarketShopBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/market/shop/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_BATCHQUERY,
+    );
 }
 /// `alipay.offline.market.shop.category.query`: 门店类目配置查询接口. Request.
 ///
@@ -459,13 +451,9 @@ impl crate::AlipayRequest for MarketShopCategoryQueryRequest {
     type Response = MarketShopCategoryQueryResponse;
     type ErrorCode = MarketShopCategoryQueryErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.category.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/offline/market/shop/category/query",
-        path_params: &[],
-        query_params: &["category_id", "op_role"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_CATEGORY_QUERY,
+    );
 }
 /// `alipay.offline.market.shop.create`: 创建门店信息. Request.
 ///
@@ -1201,13 +1189,9 @@ impl crate::AlipayRequest for MarketShopCreateRequest {
     type Response = MarketShopCreateResponse;
     type ErrorCode = MarketShopCreateErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/market/shop/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_CREATE,
+    );
 }
 /// `alipay.offline.market.shop.modify`: 修改门店信息. Request.
 ///
@@ -1894,13 +1878,9 @@ impl crate::AlipayRequest for MarketShopModifyRequest {
     type Response = MarketShopModifyResponse;
     type ErrorCode = MarketShopModifyErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/market/shop/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_MODIFY,
+    );
 }
 /// `alipay.offline.market.shop.querydetail`: 查询单个门店信息接口. Request.
 ///
@@ -2457,13 +2437,9 @@ impl crate::AlipayRequest for MarketShopQuerydetailRequest {
     type Response = MarketShopQuerydetailResponse;
     type ErrorCode = MarketShopQuerydetailErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.querydetail";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/offline/market/shop/querydetail",
-        path_params: &[],
-        query_params: &["shop_id", "op_role"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_QUERYDETAIL,
+    );
 }
 /// `alipay.offline.market.shop.summary.batchquery`: 门店摘要信息批量查询接口. Request.
 ///
@@ -2695,13 +2671,9 @@ impl crate::AlipayRequest for MarketShopSummaryBatchqueryRequest {
     type Response = MarketShopSummaryBatchqueryResponse;
     type ErrorCode = MarketShopSummaryBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.offline.market.shop.summary.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/market/shop/summary/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MARKET_SHOP_SUMMARY_BATCHQUERY,
+    );
 }
 /// `alipay.offline.material.image.upload`: 上传门店照片和视频接口. Request.
 ///
@@ -2863,15 +2835,9 @@ impl crate::AlipayRequest for MaterialImageUploadRequest {
     type Response = MaterialImageUploadResponse;
     type ErrorCode = MaterialImageUploadErrorCode;
     const METHOD: &'static str = "alipay.offline.material.image.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/offline/material/image/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OFFLINE_MATERIAL_IMAGE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();

@@ -92,13 +92,9 @@ impl crate::AlipayRequest for AgentCancelRequest {
     type Response = AgentCancelResponse;
     type ErrorCode = AgentCancelErrorCode;
     const METHOD: &'static str = "alipay.open.agent.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_CANCEL,
+    );
 }
 /// `alipay.open.agent.common.sign`: 代签约产品通用接口. Request.
 ///
@@ -781,15 +777,9 @@ impl crate::AlipayRequest for AgentCommonSignRequest {
     type Response = AgentCommonSignResponse;
     type ErrorCode = AgentCommonSignErrorCode;
     const METHOD: &'static str = "alipay.open.agent.common.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/common/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_COMMON_SIGN,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -1112,13 +1102,9 @@ impl crate::AlipayRequest for AgentCommonsignConfirmRequest {
     type Response = AgentCommonsignConfirmResponse;
     type ErrorCode = AgentCommonsignConfirmErrorCode;
     const METHOD: &'static str = "alipay.open.agent.commonsign.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/commonsign/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_COMMONSIGN_CONFIRM,
+    );
 }
 /// `alipay.open.agent.confirm`: 提交代商户签约、创建应用事务. Request.
 ///
@@ -1355,13 +1341,9 @@ impl crate::AlipayRequest for AgentConfirmRequest {
     type Response = AgentConfirmResponse;
     type ErrorCode = AgentConfirmErrorCode;
     const METHOD: &'static str = "alipay.open.agent.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_CONFIRM,
+    );
 }
 /// `alipay.open.agent.create`: 开启代商户签约、创建应用事务. Request.
 ///
@@ -1555,13 +1537,9 @@ impl crate::AlipayRequest for AgentCreateRequest {
     type Response = AgentCreateResponse;
     type ErrorCode = AgentCreateErrorCode;
     const METHOD: &'static str = "alipay.open.agent.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_CREATE,
+    );
 }
 /// `alipay.open.agent.facetoface.sign`: 代签约当面付产品. Request.
 ///
@@ -1906,15 +1884,9 @@ impl crate::AlipayRequest for AgentFacetofaceSignRequest {
     type Response = AgentFacetofaceSignResponse;
     type ErrorCode = AgentFacetofaceSignErrorCode;
     const METHOD: &'static str = "alipay.open.agent.facetoface.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/facetoface/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_FACETOFACE_SIGN,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -2331,15 +2303,9 @@ impl crate::AlipayRequest for AgentMiniCreateRequest {
     type Response = AgentMiniCreateResponse;
     type ErrorCode = AgentMiniCreateErrorCode;
     const METHOD: &'static str = "alipay.open.agent.mini.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/mini/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_MINI_CREATE,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -2771,15 +2737,9 @@ impl crate::AlipayRequest for AgentMobilepaySignRequest {
     type Response = AgentMobilepaySignResponse;
     type ErrorCode = AgentMobilepaySignErrorCode;
     const METHOD: &'static str = "alipay.open.agent.mobilepay.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/mobilepay/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_MOBILEPAY_SIGN,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -3198,15 +3158,9 @@ impl crate::AlipayRequest for AgentOfflinepaymentSignRequest {
     type Response = AgentOfflinepaymentSignResponse;
     type ErrorCode = AgentOfflinepaymentSignErrorCode;
     const METHOD: &'static str = "alipay.open.agent.offlinepayment.sign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/offlinepayment/sign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_OFFLINEPAYMENT_SIGN,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -3411,13 +3365,9 @@ impl crate::AlipayRequest for AgentOrderQueryRequest {
     type Response = AgentOrderQueryResponse;
     type ErrorCode = AgentOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.open.agent.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/agent/order/query",
-        path_params: &[],
-        query_params: &["batch_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_ORDER_QUERY,
+    );
 }
 /// `alipay.open.agent.signstatus.query`: 查询商户某个产品的签约状态. Request.
 ///
@@ -3531,13 +3481,9 @@ impl crate::AlipayRequest for AgentSignstatusQueryRequest {
     type Response = AgentSignstatusQueryResponse;
     type ErrorCode = AgentSignstatusQueryErrorCode;
     const METHOD: &'static str = "alipay.open.agent.signstatus.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/agent/signstatus/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AGENT_SIGNSTATUS_QUERY,
+    );
 }
 /// `alipay.open.app.api.field.apply`: 申请获取接口用户敏感信息字段. Request.
 ///
@@ -3779,15 +3725,9 @@ impl crate::AlipayRequest for AppApiFieldApplyRequest {
     type Response = AppApiFieldApplyResponse;
     type ErrorCode = AppApiFieldApplyErrorCode;
     const METHOD: &'static str = "alipay.open.app.api.field.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/api/field/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_API_FIELD_APPLY,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -3914,13 +3854,9 @@ impl crate::AlipayRequest for AppApiFieldQueryRequest {
     type Response = AppApiFieldQueryResponse;
     type ErrorCode = AppApiFieldQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.api.field.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/api/field/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_API_FIELD_QUERY,
+    );
 }
 /// `alipay.open.app.api.query`: 查询应用可申请的接口出参敏感字段列表. Request.
 ///
@@ -4000,13 +3936,9 @@ impl crate::AlipayRequest for AppApiQueryRequest {
     type Response = AppApiQueryResponse;
     type ErrorCode = AppApiQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.api.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/api/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_API_QUERY,
+    );
 }
 /// `alipay.open.app.api.scene.query`: 查询接口字段使用场景. Request.
 ///
@@ -4117,13 +4049,9 @@ impl crate::AlipayRequest for AppApiSceneQueryRequest {
     type Response = AppApiSceneQueryResponse;
     type ErrorCode = AppApiSceneQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.api.scene.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/api/scene/query",
-        path_params: &[],
-        query_params: &["field_name", "api_name"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_API_SCENE_QUERY,
+    );
 }
 /// `alipay.open.app.members.create`: 应用添加成员. Request.
 ///
@@ -4256,13 +4184,9 @@ impl crate::AlipayRequest for AppMembersCreateRequest {
     type Response = AppMembersCreateResponse;
     type ErrorCode = AppMembersCreateErrorCode;
     const METHOD: &'static str = "alipay.open.app.members.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/members/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_MEMBERS_CREATE,
+    );
 }
 /// `alipay.open.app.members.delete`: 应用删除成员. Request.
 ///
@@ -4372,13 +4296,9 @@ impl crate::AlipayRequest for AppMembersDeleteRequest {
     type Response = AppMembersDeleteResponse;
     type ErrorCode = AppMembersDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.app.members.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/app/members/delete",
-        path_params: &[],
-        query_params: &["user_id", "open_id", "role"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_MEMBERS_DELETE,
+    );
 }
 /// `alipay.open.app.members.query`: 应用查询成员列表. Request.
 ///
@@ -4472,13 +4392,9 @@ impl crate::AlipayRequest for AppMembersQueryRequest {
     type Response = AppMembersQueryResponse;
     type ErrorCode = AppMembersQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.members.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/members/query",
-        path_params: &[],
-        query_params: &["role"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_MEMBERS_QUERY,
+    );
 }
 /// `alipay.open.app.messagetemplate.subscribe.query`: 模板订阅关系查询. Request.
 ///
@@ -4618,13 +4534,9 @@ impl crate::AlipayRequest for AppMessagetemplateSubscribeQueryRequest {
     type Response = AppMessagetemplateSubscribeQueryResponse;
     type ErrorCode = AppMessagetemplateSubscribeQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.messagetemplate.subscribe.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/messagetemplate/subscribe/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_MESSAGETEMPLATE_SUBSCRIBE_QUERY,
+    );
 }
 /// `alipay.open.app.mini.templatemessage.send`: 小程序发送模板消息. Request.
 ///
@@ -4869,13 +4781,9 @@ impl crate::AlipayRequest for AppMiniTemplatemessageSendRequest {
     type Response = AppMiniTemplatemessageSendResponse;
     type ErrorCode = AppMiniTemplatemessageSendErrorCode;
     const METHOD: &'static str = "alipay.open.app.mini.templatemessage.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/mini/templatemessage/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_MINI_TEMPLATEMESSAGE_SEND,
+    );
 }
 /// `alipay.open.app.qrcode.create`: 小程序生成推广二维码接口. Request.
 ///
@@ -5027,13 +4935,9 @@ impl crate::AlipayRequest for AppQrcodeCreateRequest {
     type Response = AppQrcodeCreateResponse;
     type ErrorCode = AppQrcodeCreateErrorCode;
     const METHOD: &'static str = "alipay.open.app.qrcode.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/qrcode/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_QRCODE_CREATE,
+    );
 }
 /// `alipay.open.app.service.apply`: 服务提报申请. Request.
 ///
@@ -5289,13 +5193,9 @@ impl crate::AlipayRequest for AppServiceApplyRequest {
     type Response = AppServiceApplyResponse;
     type ErrorCode = AppServiceApplyErrorCode;
     const METHOD: &'static str = "alipay.open.app.service.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/app/service/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_SERVICE_APPLY,
+    );
 }
 /// `alipay.open.app.service.delete`: 服务失效接口. Request.
 ///
@@ -5391,13 +5291,9 @@ impl crate::AlipayRequest for AppServiceDeleteRequest {
     type Response = AppServiceDeleteResponse;
     type ErrorCode = AppServiceDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.app.service.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/app/service/delete",
-        path_params: &[],
-        query_params: &["service_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_SERVICE_DELETE,
+    );
 }
 /// `alipay.open.app.service.list.query`: 服务批量查询. Request.
 ///
@@ -5553,13 +5449,9 @@ impl crate::AlipayRequest for AppServiceListQueryRequest {
     type Response = AppServiceListQueryResponse;
     type ErrorCode = AppServiceListQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.service.list.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/service/list/query",
-        path_params: &[],
-        query_params: &["service_name", "category_id", "page_size", "page_num"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_SERVICE_LIST_QUERY,
+    );
 }
 /// `alipay.open.app.service.query`: 服务查询. Request.
 ///
@@ -5702,13 +5594,9 @@ impl crate::AlipayRequest for AppServiceQueryRequest {
     type Response = AppServiceQueryResponse;
     type ErrorCode = AppServiceQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.service.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/service/query",
-        path_params: &[],
-        query_params: &["service_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_SERVICE_QUERY,
+    );
 }
 /// `alipay.open.app.service.schema.query`: 服务schema下发. Request.
 ///
@@ -5847,13 +5735,9 @@ impl crate::AlipayRequest for AppServiceSchemaQueryRequest {
     type Response = AppServiceSchemaQueryResponse;
     type ErrorCode = AppServiceSchemaQueryErrorCode;
     const METHOD: &'static str = "alipay.open.app.service.schema.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/app/service/schema/query",
-        path_params: &[],
-        query_params: &["category_id", "template_type"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_APP_SERVICE_SCHEMA_QUERY,
+    );
 }
 /// `alipay.open.auth.app.aes.get`: 授权应用aes密钥查询. Request.
 ///
@@ -5943,13 +5827,9 @@ impl crate::AlipayRequest for AuthAppAesGetRequest {
     type Response = AuthAppAesGetResponse;
     type ErrorCode = AuthAppAesGetErrorCode;
     const METHOD: &'static str = "alipay.open.auth.app.aes.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/auth/app/aes/get",
-        path_params: &[],
-        query_params: &["merchant_app_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AUTH_APP_AES_GET,
+    );
 }
 /// `alipay.open.auth.app.aes.set`: 授权应用aes密钥设置. Request.
 ///
@@ -6039,13 +5919,9 @@ impl crate::AlipayRequest for AuthAppAesSetRequest {
     type Response = AuthAppAesSetResponse;
     type ErrorCode = AuthAppAesSetErrorCode;
     const METHOD: &'static str = "alipay.open.auth.app.aes.set";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/auth/app/aes/set",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AUTH_APP_AES_SET,
+    );
 }
 /// `alipay.open.auth.token.app`: 换取应用授权令牌. Request.
 ///
@@ -6235,13 +6111,9 @@ impl crate::AlipayRequest for AuthTokenAppRequest {
     type Response = AuthTokenAppResponse;
     type ErrorCode = AuthTokenAppErrorCode;
     const METHOD: &'static str = "alipay.open.auth.token.app";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/auth/token/app",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AUTH_TOKEN_APP,
+    );
 }
 /// `alipay.open.auth.token.app.query`: 查询某个应用授权AppAuthToken的授权信息. Request.
 ///
@@ -6406,13 +6278,9 @@ impl crate::AlipayRequest for AuthTokenAppQueryRequest {
     type Response = AuthTokenAppQueryResponse;
     type ErrorCode = AuthTokenAppQueryErrorCode;
     const METHOD: &'static str = "alipay.open.auth.token.app.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/auth/token/app/query",
-        path_params: &[],
-        query_params: &["app_auth_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AUTH_TOKEN_APP_QUERY,
+    );
 }
 /// `alipay.open.auth.userauth.relationship.query`: 用户授权关系查询. Request.
 ///
@@ -6516,13 +6384,9 @@ impl crate::AlipayRequest for AuthUserauthRelationshipQueryRequest {
     type Response = AuthUserauthRelationshipQueryResponse;
     type ErrorCode = AuthUserauthRelationshipQueryErrorCode;
     const METHOD: &'static str = "alipay.open.auth.userauth.relationship.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/auth/userauth/relationship/query",
-        path_params: &[],
-        query_params: &["user_id", "open_id", "scopes"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_AUTH_USERAUTH_RELATIONSHIP_QUERY,
+    );
 }
 /// `alipay.open.biz.create`: bizcontent测试12. Request.
 ///
@@ -6653,13 +6517,9 @@ impl crate::AlipayRequest for BizCreateRequest {
     type Response = BizCreateResponse;
     type ErrorCode = BizCreateErrorCode;
     const METHOD: &'static str = "alipay.open.biz.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/biz/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_BIZ_CREATE,
+    );
 }
 /// `alipay.open.fee.adjust.apply`: 特殊费率申请. Request.
 ///
@@ -6932,15 +6792,9 @@ impl crate::AlipayRequest for FeeAdjustApplyRequest {
     type Response = FeeAdjustApplyResponse;
     type ErrorCode = FeeAdjustApplyErrorCode;
     const METHOD: &'static str = "alipay.open.fee.adjust.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/fee/adjust/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_FEE_ADJUST_APPLY,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -7099,15 +6953,9 @@ impl crate::AlipayRequest for FileUploadRequest {
     type Response = FileUploadResponse;
     type ErrorCode = FileUploadErrorCode;
     const METHOD: &'static str = "alipay.open.file.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/file/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_FILE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -7229,13 +7077,9 @@ impl crate::AlipayRequest for InstantdeliveryAccountCreateRequest {
     type Response = InstantdeliveryAccountCreateResponse;
     type ErrorCode = InstantdeliveryAccountCreateErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.account.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/instantdelivery/account/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_ACCOUNT_CREATE,
+    );
 }
 /// `alipay.open.instantdelivery.account.query`: 即时配送商家账户查询. Request.
 ///
@@ -7430,13 +7274,9 @@ impl crate::AlipayRequest for InstantdeliveryAccountQueryRequest {
     type Response = InstantdeliveryAccountQueryResponse;
     type ErrorCode = InstantdeliveryAccountQueryErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.account.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/instantdelivery/account/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_ACCOUNT_QUERY,
+    );
 }
 /// `alipay.open.instantdelivery.merchantagreement.query`: 协议签署查询api. Request.
 ///
@@ -7516,13 +7356,9 @@ impl crate::AlipayRequest for InstantdeliveryMerchantagreementQueryRequest {
     type Response = InstantdeliveryMerchantagreementQueryResponse;
     type ErrorCode = InstantdeliveryMerchantagreementQueryErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.merchantagreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/instantdelivery/merchantagreement/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_MERCHANTAGREEMENT_QUERY,
+    );
 }
 /// `alipay.open.instantdelivery.merchantshop.batchquery`: 即时配送商家门店分页查询. Request.
 ///
@@ -7674,13 +7510,9 @@ impl crate::AlipayRequest for InstantdeliveryMerchantshopBatchqueryRequest {
     type Response = InstantdeliveryMerchantshopBatchqueryResponse;
     type ErrorCode = InstantdeliveryMerchantshopBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.merchantshop.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/instantdelivery/merchantshop/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_MERCHANTSHOP_BATCHQUERY,
+    );
 }
 /// `alipay.open.instantdelivery.merchantshop.create`: 即时配送商家门店创建. Request.
 ///
@@ -7905,13 +7737,9 @@ impl crate::AlipayRequest for InstantdeliveryMerchantshopCreateRequest {
     type Response = InstantdeliveryMerchantshopCreateResponse;
     type ErrorCode = InstantdeliveryMerchantshopCreateErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.merchantshop.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/instantdelivery/merchantshop/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_MERCHANTSHOP_CREATE,
+    );
 }
 /// `alipay.open.instantdelivery.merchantshop.modify`: 即时配送商家门店更新. Request.
 ///
@@ -8068,13 +7896,9 @@ impl crate::AlipayRequest for InstantdeliveryMerchantshopModifyRequest {
     type Response = InstantdeliveryMerchantshopModifyResponse;
     type ErrorCode = InstantdeliveryMerchantshopModifyErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.merchantshop.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/instantdelivery/merchantshop/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_MERCHANTSHOP_MODIFY,
+    );
 }
 /// `alipay.open.instantdelivery.merchantshop.query`: 即时配送商家门店详情查询. Request.
 ///
@@ -8279,13 +8103,9 @@ impl crate::AlipayRequest for InstantdeliveryMerchantshopQueryRequest {
     type Response = InstantdeliveryMerchantshopQueryResponse;
     type ErrorCode = InstantdeliveryMerchantshopQueryErrorCode;
     const METHOD: &'static str = "alipay.open.instantdelivery.merchantshop.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/instantdelivery/merchantshop/query",
-        path_params: &[],
-        query_params: &["shop_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INSTANTDELIVERY_MERCHANTSHOP_QUERY,
+    );
 }
 /// `alipay.open.invite.order.query`: 查询签约申请单状态. Request.
 ///
@@ -8408,13 +8228,9 @@ impl crate::AlipayRequest for InviteOrderQueryRequest {
     type Response = InviteOrderQueryResponse;
     type ErrorCode = InviteOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.open.invite.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/invite/order/query",
-        path_params: &[],
-        query_params: &["isv_biz_id", "alipay_logon_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_INVITE_ORDER_QUERY,
+    );
 }
 /// `alipay.open.mini.appdeploy.byappversion.query`: 通过版本查询小程序发布. Request.
 ///
@@ -8489,13 +8305,9 @@ impl crate::AlipayRequest for MiniAppdeployByappversionQueryRequest {
     type Response = MiniAppdeployByappversionQueryResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.open.mini.appdeploy.byappversion.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/appdeploy/byappversion/query",
-        path_params: &[],
-        query_params: &["mini_app_id", "bundle_id", "inst_code", "app_version"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_APPDEPLOY_BYAPPVERSION_QUERY,
+    );
 }
 /// `alipay.open.mini.appdeploy.bydeployversion.query`: 根据发布版本查询小程序发布信息. Request.
 ///
@@ -8570,13 +8382,9 @@ impl crate::AlipayRequest for MiniAppdeployBydeployversionQueryRequest {
     type Response = MiniAppdeployBydeployversionQueryResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.open.mini.appdeploy.bydeployversion.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/appdeploy/bydeployversion/query",
-        path_params: &[],
-        query_params: &["bundle_id", "mini_app_id", "inst_code", "deploy_version"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_APPDEPLOY_BYDEPLOYVERSION_QUERY,
+    );
 }
 /// `alipay.open.mini.baseinfo.modify`: 小程序修改基础信息. Request.
 ///
@@ -8914,15 +8722,9 @@ impl crate::AlipayRequest for MiniBaseinfoModifyRequest {
     type Response = MiniBaseinfoModifyResponse;
     type ErrorCode = MiniBaseinfoModifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.baseinfo.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/baseinfo/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_BASEINFO_MODIFY,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -9037,13 +8839,9 @@ impl crate::AlipayRequest for MiniBaseinfoNameCheckRequest {
     type Response = MiniBaseinfoNameCheckResponse;
     type ErrorCode = MiniBaseinfoNameCheckErrorCode;
     const METHOD: &'static str = "alipay.open.mini.baseinfo.name.check";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/baseinfo/name/check",
-        path_params: &[],
-        query_params: &["app_name"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_BASEINFO_NAME_CHECK,
+    );
 }
 /// `alipay.open.mini.baseinfo.query`: 查询小程序基础信息. Request.
 ///
@@ -9217,13 +9015,9 @@ impl crate::AlipayRequest for MiniBaseinfoQueryRequest {
     type Response = MiniBaseinfoQueryResponse;
     type ErrorCode = MiniBaseinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.baseinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/baseinfo/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_BASEINFO_QUERY,
+    );
 }
 /// `alipay.open.mini.category.query`: 小程序类目树查询. Request.
 ///
@@ -9326,13 +9120,9 @@ impl crate::AlipayRequest for MiniCategoryQueryRequest {
     type Response = MiniCategoryQueryResponse;
     type ErrorCode = MiniCategoryQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.category.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/category/query",
-        path_params: &[],
-        query_params: &["is_filter"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_CATEGORY_QUERY,
+    );
 }
 /// `alipay.open.mini.category.require.query`: 查询类目所需资质信息. Request.
 ///
@@ -9437,13 +9227,9 @@ impl crate::AlipayRequest for MiniCategoryRequireQueryRequest {
     type Response = MiniCategoryRequireQueryResponse;
     type ErrorCode = MiniCategoryRequireQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.category.require.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/category/require/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_CATEGORY_REQUIRE_QUERY,
+    );
 }
 /// `alipay.open.mini.experience.cancel`: 小程序取消体验版. Request.
 ///
@@ -9568,13 +9354,9 @@ impl crate::AlipayRequest for MiniExperienceCancelRequest {
     type Response = MiniExperienceCancelResponse;
     type ErrorCode = MiniExperienceCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.experience.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/experience/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_EXPERIENCE_CANCEL,
+    );
 }
 /// `alipay.open.mini.experience.create`: 小程序生成体验版. Request.
 ///
@@ -9707,13 +9489,9 @@ impl crate::AlipayRequest for MiniExperienceCreateRequest {
     type Response = MiniExperienceCreateResponse;
     type ErrorCode = MiniExperienceCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.experience.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/experience/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_EXPERIENCE_CREATE,
+    );
 }
 /// `alipay.open.mini.experience.query`: 小程序体验版状态查询接口. Request.
 ///
@@ -9842,13 +9620,9 @@ impl crate::AlipayRequest for MiniExperienceQueryRequest {
     type Response = MiniExperienceQueryResponse;
     type ErrorCode = MiniExperienceQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.experience.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/experience/query",
-        path_params: &[],
-        query_params: &["app_version", "bundle_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_EXPERIENCE_QUERY,
+    );
 }
 /// `alipay.open.mini.individual.business.certify`: 个人账户升级为个体工商户. Request.
 ///
@@ -9971,13 +9745,9 @@ impl crate::AlipayRequest for MiniIndividualBusinessCertifyRequest {
     type Response = MiniIndividualBusinessCertifyResponse;
     type ErrorCode = MiniIndividualBusinessCertifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.individual.business.certify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/individual/business/certify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INDIVIDUAL_BUSINESS_CERTIFY,
+    );
 }
 /// `alipay.open.mini.inner.experience.cancel`: 内部链路取消体验版. Request.
 ///
@@ -10118,13 +9888,9 @@ impl crate::AlipayRequest for MiniInnerExperienceCancelRequest {
     type Response = MiniInnerExperienceCancelResponse;
     type ErrorCode = MiniInnerExperienceCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.inner.experience.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/inner/experience/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNER_EXPERIENCE_CANCEL,
+    );
 }
 /// `alipay.open.mini.inner.members.add`: 内部链路添加开发成员. Request.
 ///
@@ -10252,13 +10018,9 @@ impl crate::AlipayRequest for MiniInnerMembersAddRequest {
     type Response = MiniInnerMembersAddResponse;
     type ErrorCode = MiniInnerMembersAddErrorCode;
     const METHOD: &'static str = "alipay.open.mini.inner.members.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/inner/members/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNER_MEMBERS_ADD,
+    );
 }
 /// `alipay.open.mini.inner.members.delete`: 内部链路删除开发成员. Request.
 ///
@@ -10386,19 +10148,9 @@ impl crate::AlipayRequest for MiniInnerMembersDeleteRequest {
     type Response = MiniInnerMembersDeleteResponse;
     type ErrorCode = MiniInnerMembersDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.mini.inner.members.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/mini/inner/members/delete",
-        path_params: &[],
-        query_params: &[
-            "mini_app_id",
-            "app_origin",
-            "domain_account",
-            "login_id",
-            "type",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNER_MEMBERS_DELETE,
+    );
 }
 /// `alipay.open.mini.inner.members.query`: 内部链路查询开发成员. Request.
 ///
@@ -10508,13 +10260,9 @@ impl crate::AlipayRequest for MiniInnerMembersQueryRequest {
     type Response = MiniInnerMembersQueryResponse;
     type ErrorCode = MiniInnerMembersQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.inner.members.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/inner/members/query",
-        path_params: &[],
-        query_params: &["mini_app_id", "app_origin"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNER_MEMBERS_QUERY,
+    );
 }
 /// `alipay.open.mini.innerapp.create`: 内部链路小程序创建. Request.
 ///
@@ -10846,13 +10594,9 @@ impl crate::AlipayRequest for MiniInnerappCreateRequest {
     type Response = MiniInnerappCreateResponse;
     type ErrorCode = MiniInnerappCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_CREATE,
+    );
 }
 /// `alipay.open.mini.innerapp.plugin.order`: 小程序代商户订购插件. Request.
 ///
@@ -11005,13 +10749,9 @@ impl crate::AlipayRequest for MiniInnerappPluginOrderRequest {
     type Response = MiniInnerappPluginOrderResponse;
     type ErrorCode = MiniInnerappPluginOrderErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.plugin.order";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/plugin/order",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGIN_ORDER,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginrelation.query`: 查询插件引用关系. Request.
 ///
@@ -11181,13 +10921,9 @@ impl crate::AlipayRequest for MiniInnerappPluginrelationQueryRequest {
     type Response = MiniInnerappPluginrelationQueryResponse;
     type ErrorCode = MiniInnerappPluginrelationQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginrelation.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginrelation/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINRELATION_QUERY,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginservice.publish`: 插件发布能力中心. Request.
 ///
@@ -11439,13 +11175,9 @@ impl crate::AlipayRequest for MiniInnerappPluginservicePublishRequest {
     type Response = MiniInnerappPluginservicePublishResponse;
     type ErrorCode = MiniInnerappPluginservicePublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginservice.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginservice/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINSERVICE_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginsyncmode.modify`: 修改插件继承模式. Request.
 ///
@@ -11556,13 +11288,9 @@ impl crate::AlipayRequest for MiniInnerappPluginsyncmodeModifyRequest {
     type Response = MiniInnerappPluginsyncmodeModifyResponse;
     type ErrorCode = MiniInnerappPluginsyncmodeModifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginsyncmode.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginsyncmode/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINSYNCMODE_MODIFY,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginuseconfig.cancel`: 撤销插件端版本配置灰度. Request.
 ///
@@ -11686,13 +11414,9 @@ impl crate::AlipayRequest for MiniInnerappPluginuseconfigCancelRequest {
     type Response = MiniInnerappPluginuseconfigCancelResponse;
     type ErrorCode = MiniInnerappPluginuseconfigCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginuseconfig.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginuseconfig/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINUSECONFIG_CANCEL,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginuseconfig.online`: 上线插件使用端版本配置. Request.
 ///
@@ -11820,13 +11544,9 @@ impl crate::AlipayRequest for MiniInnerappPluginuseconfigOnlineRequest {
     type Response = MiniInnerappPluginuseconfigOnlineResponse;
     type ErrorCode = MiniInnerappPluginuseconfigOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginuseconfig.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginuseconfig/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINUSECONFIG_ONLINE,
+    );
 }
 /// `alipay.open.mini.innerapp.pluginuseconfig.upgrade`: 灰度端版本配置. Request.
 ///
@@ -11963,13 +11683,9 @@ impl crate::AlipayRequest for MiniInnerappPluginuseconfigUpgradeRequest {
     type Response = MiniInnerappPluginuseconfigUpgradeResponse;
     type ErrorCode = MiniInnerappPluginuseconfigUpgradeErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.pluginuseconfig.upgrade";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/pluginuseconfig/upgrade",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_PLUGINUSECONFIG_UPGRADE,
+    );
 }
 /// `alipay.open.mini.innerapp.service.publish`: 小程序模板发布服务市场. Request.
 ///
@@ -12120,13 +11836,9 @@ impl crate::AlipayRequest for MiniInnerappServicePublishRequest {
     type Response = MiniInnerappServicePublishResponse;
     type ErrorCode = MiniInnerappServicePublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.service.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerapp/service/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_SERVICE_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerapp.service.query`: 小程序服务市场搜索. Request.
 ///
@@ -12321,22 +12033,9 @@ impl crate::AlipayRequest for MiniInnerappServiceQueryRequest {
     type Response = MiniInnerappServiceQueryResponse;
     type ErrorCode = MiniInnerappServiceQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerapp.service.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerapp/service/query",
-        path_params: &[],
-        query_params: &[
-            "mini_app_id",
-            "app_sub_type",
-            "show_type",
-            "keyword",
-            "page_num",
-            "page_size",
-            "app_origin",
-            "include_offline",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERAPP_SERVICE_QUERY,
+    );
 }
 /// `alipay.open.mini.innerbaseinfo.applogo.upload`: 内部小程序-小程序logo图片上传. Request.
 ///
@@ -12434,15 +12133,9 @@ impl crate::AlipayRequest for MiniInnerbaseinfoApplogoUploadRequest {
     type Response = MiniInnerbaseinfoApplogoUploadResponse;
     type ErrorCode = MiniInnerbaseinfoApplogoUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerbaseinfo.applogo.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerbaseinfo/applogo/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: false,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERBASEINFO_APPLOGO_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -12758,13 +12451,9 @@ impl crate::AlipayRequest for MiniInnerbaseinfoQueryRequest {
     type Response = MiniInnerbaseinfoQueryResponse;
     type ErrorCode = MiniInnerbaseinfoQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerbaseinfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerbaseinfo/query",
-        path_params: &[],
-        query_params: &["mini_app_id", "inst_code", "mini_app_name", "app_sub_type"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERBASEINFO_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.audit.cancel`: 内部链路撤销审核. Request.
 ///
@@ -12920,13 +12609,9 @@ impl crate::AlipayRequest for MiniInnerversionAuditCancelRequest {
     type Response = MiniInnerversionAuditCancelResponse;
     type ErrorCode = MiniInnerversionAuditCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.audit.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/audit/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_AUDIT_CANCEL,
+    );
 }
 /// `alipay.open.mini.innerversion.audit.submit`: 小程序版本提交审核. Request.
 ///
@@ -13458,13 +13143,9 @@ impl crate::AlipayRequest for MiniInnerversionAuditSubmitRequest {
     type Response = MiniInnerversionAuditSubmitResponse;
     type ErrorCode = MiniInnerversionAuditSubmitErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.audit.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/audit/submit",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_AUDIT_SUBMIT,
+    );
 }
 /// `alipay.open.mini.innerversion.backdev.publish`: 内部链路小程序退回开发. Request.
 ///
@@ -13604,13 +13285,9 @@ impl crate::AlipayRequest for MiniInnerversionBackdevPublishRequest {
     type Response = MiniInnerversionBackdevPublishResponse;
     type ErrorCode = MiniInnerversionBackdevPublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.backdev.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/backdev/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_BACKDEV_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerversion.beta.confirm`: 确认邀测结果. Request.
 ///
@@ -13735,13 +13412,9 @@ impl crate::AlipayRequest for MiniInnerversionBetaConfirmRequest {
     type Response = MiniInnerversionBetaConfirmResponse;
     type ErrorCode = MiniInnerversionBetaConfirmErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.beta.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/beta/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_BETA_CONFIRM,
+    );
 }
 /// `alipay.open.mini.innerversion.betainfo.query`: 查看可邀测状态接口. Request.
 ///
@@ -13878,13 +13551,9 @@ impl crate::AlipayRequest for MiniInnerversionBetainfoQueryRequest {
     type Response = MiniInnerversionBetainfoQueryResponse;
     type ErrorCode = MiniInnerversionBetainfoQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.betainfo.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/betainfo/query",
-        path_params: &[],
-        query_params: &["plugin_id", "bundle_id", "plugin_version", "app_origin"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_BETAINFO_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.condition.batchquery`: 根据状态批量查询版本信息. Request.
 ///
@@ -14070,13 +13739,9 @@ impl crate::AlipayRequest for MiniInnerversionConditionBatchqueryRequest {
     type Response = MiniInnerversionConditionBatchqueryResponse;
     type ErrorCode = MiniInnerversionConditionBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.condition.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/condition/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_CONDITION_BATCHQUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.content.rollback`: 内部链路回滚版本. Request.
 ///
@@ -14208,13 +13873,9 @@ impl crate::AlipayRequest for MiniInnerversionContentRollbackRequest {
     type Response = MiniInnerversionContentRollbackResponse;
     type ErrorCode = MiniInnerversionContentRollbackErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.content.rollback";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/content/rollback",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_CONTENT_ROLLBACK,
+    );
 }
 /// `alipay.open.mini.innerversion.gray.finish`: 内部链路结束灰度. Request.
 ///
@@ -14362,13 +14023,9 @@ impl crate::AlipayRequest for MiniInnerversionGrayFinishRequest {
     type Response = MiniInnerversionGrayFinishResponse;
     type ErrorCode = MiniInnerversionGrayFinishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.gray.finish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/gray/finish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_GRAY_FINISH,
+    );
 }
 /// `alipay.open.mini.innerversion.gray.publish`: 内部链路小程序灰度上架. Request.
 ///
@@ -14534,13 +14191,9 @@ impl crate::AlipayRequest for MiniInnerversionGrayPublishRequest {
     type Response = MiniInnerversionGrayPublishResponse;
     type ErrorCode = MiniInnerversionGrayPublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.gray.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/gray/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_GRAY_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerversion.info.delete`: 内部链路删除版本. Request.
 ///
@@ -14721,20 +14374,9 @@ impl crate::AlipayRequest for MiniInnerversionInfoDeleteRequest {
     type Response = MiniInnerversionInfoDeleteResponse;
     type ErrorCode = MiniInnerversionInfoDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.info.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/mini/innerversion/info/delete",
-        path_params: &[],
-        query_params: &[
-            "mini_app_id",
-            "app_origin",
-            "bundle_id",
-            "app_version",
-            "pid",
-            "inst_code",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_INFO_DELETE,
+    );
 }
 /// `alipay.open.mini.innerversion.info.query`: 内部链路小程序版本信息查询. Request.
 ///
@@ -15061,13 +14703,9 @@ impl crate::AlipayRequest for MiniInnerversionInfoQueryRequest {
     type Response = MiniInnerversionInfoQueryResponse;
     type ErrorCode = MiniInnerversionInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/info/query",
-        path_params: &[],
-        query_params: &["bundle_id", "mini_app_id", "app_version", "app_origin"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_INFO_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.instantiation.query`: 小程序实例化关系查询. Request.
 ///
@@ -15248,13 +14886,9 @@ impl crate::AlipayRequest for MiniInnerversionInstantiationQueryRequest {
     type Response = MiniInnerversionInstantiationQueryResponse;
     type ErrorCode = MiniInnerversionInstantiationQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.instantiation.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/instantiation/query",
-        path_params: &[],
-        query_params: &["app_origin", "bundle_id", "mini_app_id", "app_version"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_INSTANTIATION_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.last.query`: 内部链路查询最新版本号. Request.
 ///
@@ -15494,13 +15128,9 @@ impl crate::AlipayRequest for MiniInnerversionLastQueryRequest {
     type Response = MiniInnerversionLastQueryResponse;
     type ErrorCode = MiniInnerversionLastQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.last.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/last/query",
-        path_params: &[],
-        query_params: &["mini_app_id", "bundle_id", "app_origin", "pid"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_LAST_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.modelforoffline.query`: 小程序线上版本包数据同步线下场景查询. Request.
 ///
@@ -15622,13 +15252,9 @@ impl crate::AlipayRequest for MiniInnerversionModelforofflineQueryRequest {
     type Response = MiniInnerversionModelforofflineQueryResponse;
     type ErrorCode = MiniInnerversionModelforofflineQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.modelforoffline.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/modelforoffline/query",
-        path_params: &[],
-        query_params: &["mini_app_id", "app_version", "bundle_id", "inst_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_MODELFOROFFLINE_QUERY,
+    );
 }
 /// `alipay.open.mini.innerversion.nobuild.upload`: 手淘小程序产物包免构建版本上传. Request.
 ///
@@ -15947,13 +15573,9 @@ impl crate::AlipayRequest for MiniInnerversionNobuildUploadRequest {
     type Response = MiniInnerversionNobuildUploadResponse;
     type ErrorCode = MiniInnerversionNobuildUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.nobuild.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/nobuild/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_NOBUILD_UPLOAD,
+    );
 }
 /// `alipay.open.mini.innerversion.offline.publish`: 内部链路小程序下架. Request.
 ///
@@ -16093,13 +15715,9 @@ impl crate::AlipayRequest for MiniInnerversionOfflinePublishRequest {
     type Response = MiniInnerversionOfflinePublishResponse;
     type ErrorCode = MiniInnerversionOfflinePublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.offline.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/offline/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_OFFLINE_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerversion.online`: 内部小程序-上架. Request.
 ///
@@ -16236,13 +15854,9 @@ impl crate::AlipayRequest for MiniInnerversionOnlineRequest {
     type Response = MiniInnerversionOnlineResponse;
     type ErrorCode = MiniInnerversionOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_ONLINE,
+    );
 }
 /// `alipay.open.mini.innerversion.online.publish`: 内部链路小程序上架. Request.
 ///
@@ -16408,13 +16022,9 @@ impl crate::AlipayRequest for MiniInnerversionOnlinePublishRequest {
     type Response = MiniInnerversionOnlinePublishResponse;
     type ErrorCode = MiniInnerversionOnlinePublishErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.online.publish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/online/publish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_ONLINE_PUBLISH,
+    );
 }
 /// `alipay.open.mini.innerversion.package.create`: 单独构建包信息. Request.
 ///
@@ -16611,13 +16221,9 @@ impl crate::AlipayRequest for MiniInnerversionPackageCreateRequest {
     type Response = MiniInnerversionPackageCreateResponse;
     type ErrorCode = MiniInnerversionPackageCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.package.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/package/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_PACKAGE_CREATE,
+    );
 }
 /// `alipay.open.mini.innerversion.sync`: 小程序包信息推送. Request.
 ///
@@ -16790,13 +16396,9 @@ impl crate::AlipayRequest for MiniInnerversionSyncRequest {
     type Response = MiniInnerversionSyncResponse;
     type ErrorCode = MiniInnerversionSyncErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_SYNC,
+    );
 }
 /// `alipay.open.mini.innerversion.templated.upload`: 基于模板构建版本. Request.
 ///
@@ -16978,13 +16580,9 @@ impl crate::AlipayRequest for MiniInnerversionTemplatedUploadRequest {
     type Response = MiniInnerversionTemplatedUploadResponse;
     type ErrorCode = MiniInnerversionTemplatedUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.templated.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/templated/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_TEMPLATED_UPLOAD,
+    );
 }
 /// `alipay.open.mini.innerversion.upload`: 内部小程序-打包构建. Request.
 ///
@@ -17430,13 +17028,9 @@ impl crate::AlipayRequest for MiniInnerversionUploadRequest {
     type Response = MiniInnerversionUploadResponse;
     type ErrorCode = MiniInnerversionUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/innerversion/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_UPLOAD,
+    );
 }
 /// `alipay.open.mini.innerversion.uploadstatus.query`: 多端小程序-查询构建状态. Request.
 ///
@@ -17634,19 +17228,9 @@ impl crate::AlipayRequest for MiniInnerversionUploadstatusQueryRequest {
     type Response = MiniInnerversionUploadstatusQueryResponse;
     type ErrorCode = MiniInnerversionUploadstatusQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.innerversion.uploadstatus.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/innerversion/uploadstatus/query",
-        path_params: &[],
-        query_params: &[
-            "build_package_id",
-            "mini_app_id",
-            "build_version",
-            "inst_code",
-            "bundle_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_INNERVERSION_UPLOADSTATUS_QUERY,
+    );
 }
 /// `alipay.open.mini.isv.create`: isv服务商代商户创建小程序. Request.
 ///
@@ -17832,13 +17416,9 @@ impl crate::AlipayRequest for MiniIsvCreateRequest {
     type Response = MiniIsvCreateResponse;
     type ErrorCode = MiniIsvCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.isv.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/isv/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_ISV_CREATE,
+    );
 }
 /// `alipay.open.mini.isv.fastregister.create`: ISV代创建试用小程序. Request.
 ///
@@ -17984,13 +17564,9 @@ impl crate::AlipayRequest for MiniIsvFastregisterCreateRequest {
     type Response = MiniIsvFastregisterCreateResponse;
     type ErrorCode = MiniIsvFastregisterCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.isv.fastregister.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/isv/fastregister/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_ISV_FASTREGISTER_CREATE,
+    );
 }
 /// `alipay.open.mini.isv.fastregister.query`: 查询试用小程序. Request.
 ///
@@ -18137,13 +17713,9 @@ impl crate::AlipayRequest for MiniIsvFastregisterQueryRequest {
     type Response = MiniIsvFastregisterQueryResponse;
     type ErrorCode = MiniIsvFastregisterQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.isv.fastregister.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/isv/fastregister/query",
-        path_params: &[],
-        query_params: &["order_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_ISV_FASTREGISTER_QUERY,
+    );
 }
 /// `alipay.open.mini.isv.query`: isv查询代商家创建小程序记录. Request.
 ///
@@ -18273,13 +17845,9 @@ impl crate::AlipayRequest for MiniIsvQueryRequest {
     type Response = MiniIsvQueryResponse;
     type ErrorCode = MiniIsvQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.isv.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/isv/query",
-        path_params: &[],
-        query_params: &["order_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_ISV_QUERY,
+    );
 }
 /// `alipay.open.mini.miniapp.brand.cancel`: 小程序品牌提交认证后取消品牌认证. Request.
 ///
@@ -18345,13 +17913,9 @@ impl crate::AlipayRequest for MiniMiniappBrandCancelRequest {
     type Response = MiniMiniappBrandCancelResponse;
     type ErrorCode = MiniMiniappBrandCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.miniapp.brand.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/miniapp/brand/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_MINIAPP_BRAND_CANCEL,
+    );
 }
 /// `alipay.open.mini.miniapp.brand.query`: 小程序品牌提交认证后查询品牌审核结果以及商户已有品牌. Request.
 ///
@@ -18442,13 +18006,9 @@ impl crate::AlipayRequest for MiniMiniappBrandQueryRequest {
     type Response = MiniMiniappBrandQueryResponse;
     type ErrorCode = MiniMiniappBrandQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.miniapp.brand.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/miniapp/brand/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_MINIAPP_BRAND_QUERY,
+    );
 }
 /// `alipay.open.mini.miniapp.brand.submit`: 小程序品牌提交认证. Request.
 ///
@@ -18576,13 +18136,9 @@ impl crate::AlipayRequest for MiniMiniappBrandSubmitRequest {
     type Response = MiniMiniappBrandSubmitResponse;
     type ErrorCode = MiniMiniappBrandSubmitErrorCode;
     const METHOD: &'static str = "alipay.open.mini.miniapp.brand.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/miniapp/brand/submit",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_MINIAPP_BRAND_SUBMIT,
+    );
 }
 /// `alipay.open.mini.miniapp.brand.upload`: 小程序品牌提交认证时上传用户资质以及身份信息. Request.
 ///
@@ -18672,15 +18228,9 @@ impl crate::AlipayRequest for MiniMiniappBrandUploadRequest {
     type Response = MiniMiniappBrandUploadResponse;
     type ErrorCode = MiniMiniappBrandUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.miniapp.brand.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/miniapp/brand/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: false,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_MINIAPP_BRAND_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -18785,13 +18335,9 @@ impl crate::AlipayRequest for MiniMiniappServiceconfigModifyRequest {
     type Response = MiniMiniappServiceconfigModifyResponse;
     type ErrorCode = MiniMiniappServiceconfigModifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.miniapp.serviceconfig.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/miniapp/serviceconfig/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_MINIAPP_SERVICECONFIG_MODIFY,
+    );
 }
 /// `alipay.open.mini.qrcode.bind`: 关联普通二维码. Request.
 ///
@@ -18992,13 +18538,9 @@ impl crate::AlipayRequest for MiniQrcodeBindRequest {
     type Response = MiniQrcodeBindResponse;
     type ErrorCode = MiniQrcodeBindErrorCode;
     const METHOD: &'static str = "alipay.open.mini.qrcode.bind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/qrcode/bind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_QRCODE_BIND,
+    );
 }
 /// `alipay.open.mini.qrcode.query`: 查询普通二维码. Request.
 ///
@@ -19121,13 +18663,9 @@ impl crate::AlipayRequest for MiniQrcodeQueryRequest {
     type Response = MiniQrcodeQueryResponse;
     type ErrorCode = MiniQrcodeQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.qrcode.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/qrcode/query",
-        path_params: &[],
-        query_params: &["page_no", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_QRCODE_QUERY,
+    );
 }
 /// `alipay.open.mini.qrcode.unbind`: 删除已关联普通二维码. Request.
 ///
@@ -19228,13 +18766,9 @@ impl crate::AlipayRequest for MiniQrcodeUnbindRequest {
     type Response = MiniQrcodeUnbindResponse;
     type ErrorCode = MiniQrcodeUnbindErrorCode;
     const METHOD: &'static str = "alipay.open.mini.qrcode.unbind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/qrcode/unbind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_QRCODE_UNBIND,
+    );
 }
 /// `alipay.open.mini.resource.promotionsource.notify`: 提供给淘联盟推广位信息接口. Request.
 ///
@@ -19358,13 +18892,9 @@ impl crate::AlipayRequest for MiniResourcePromotionsourceNotifyRequest {
     type Response = MiniResourcePromotionsourceNotifyResponse;
     type ErrorCode = MiniResourcePromotionsourceNotifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.resource.promotionsource.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/resource/promotionsource/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_RESOURCE_PROMOTIONSOURCE_NOTIFY,
+    );
 }
 /// `alipay.open.mini.resource.record.notify`: 提供给淘联盟备案信息接口. Request.
 ///
@@ -19506,13 +19036,9 @@ impl crate::AlipayRequest for MiniResourceRecordNotifyRequest {
     type Response = MiniResourceRecordNotifyResponse;
     type ErrorCode = MiniResourceRecordNotifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.resource.record.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/resource/record/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_RESOURCE_RECORD_NOTIFY,
+    );
 }
 /// `alipay.open.mini.safedomain.create`: 小程序添加域白名单. Request.
 ///
@@ -19624,13 +19150,9 @@ impl crate::AlipayRequest for MiniSafedomainCreateRequest {
     type Response = MiniSafedomainCreateResponse;
     type ErrorCode = MiniSafedomainCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.safedomain.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/safedomain/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_SAFEDOMAIN_CREATE,
+    );
 }
 /// `alipay.open.mini.safedomain.delete`: 小程序删除域白名单. Request.
 ///
@@ -19714,13 +19236,9 @@ impl crate::AlipayRequest for MiniSafedomainDeleteRequest {
     type Response = MiniSafedomainDeleteResponse;
     type ErrorCode = MiniSafedomainDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.mini.safedomain.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/mini/safedomain/delete",
-        path_params: &[],
-        query_params: &["safe_domain"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_SAFEDOMAIN_DELETE,
+    );
 }
 /// `alipay.open.mini.template.marketing.create`: 小程序消息运营位创建. Request.
 ///
@@ -19862,13 +19380,9 @@ impl crate::AlipayRequest for MiniTemplateMarketingCreateRequest {
     type Response = MiniTemplateMarketingCreateResponse;
     type ErrorCode = MiniTemplateMarketingCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.template.marketing.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/template/marketing/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TEMPLATE_MARKETING_CREATE,
+    );
 }
 /// `alipay.open.mini.template.usage.query`: 查询使用模板的小程序列表. Request.
 ///
@@ -20042,19 +19556,9 @@ impl crate::AlipayRequest for MiniTemplateUsageQueryRequest {
     type Response = MiniTemplateUsageQueryResponse;
     type ErrorCode = MiniTemplateUsageQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.template.usage.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/template/usage/query",
-        path_params: &[],
-        query_params: &[
-            "template_id",
-            "page_num",
-            "page_size",
-            "template_version",
-            "bundle_id",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TEMPLATE_USAGE_QUERY,
+    );
 }
 /// `alipay.open.mini.templatemsg.maketing.batchquery`: 小程序模板消息营销投放详情分页批量查询. Request.
 ///
@@ -20169,13 +19673,9 @@ impl crate::AlipayRequest for MiniTemplatemsgMaketingBatchqueryRequest {
     type Response = MiniTemplatemsgMaketingBatchqueryResponse;
     type ErrorCode = MiniTemplatemsgMaketingBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.templatemsg.maketing.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/templatemsg/maketing/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TEMPLATEMSG_MAKETING_BATCHQUERY,
+    );
 }
 /// `alipay.open.mini.templatemsg.tinypayswitch.confirm`: 小程序支付消息确认接口. Request.
 ///
@@ -20249,13 +19749,9 @@ impl crate::AlipayRequest for MiniTemplatemsgTinypayswitchConfirmRequest {
     type Response = MiniTemplatemsgTinypayswitchConfirmResponse;
     type ErrorCode = MiniTemplatemsgTinypayswitchConfirmErrorCode;
     const METHOD: &'static str = "alipay.open.mini.templatemsg.tinypayswitch.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/templatemsg/tinypayswitch/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TEMPLATEMSG_TINYPAYSWITCH_CONFIRM,
+    );
 }
 /// `alipay.open.mini.tips.delivery.batchquery`: 小程序收藏引导投放活动配置批量查询. Request.
 ///
@@ -20372,13 +19868,9 @@ impl crate::AlipayRequest for MiniTipsDeliveryBatchqueryRequest {
     type Response = MiniTipsDeliveryBatchqueryResponse;
     type ErrorCode = MiniTipsDeliveryBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.tips.delivery.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/tips/delivery/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TIPS_DELIVERY_BATCHQUERY,
+    );
 }
 /// `alipay.open.mini.tips.delivery.create`: 小程序收藏引导投放活动配置创建. Request.
 ///
@@ -20533,13 +20025,9 @@ impl crate::AlipayRequest for MiniTipsDeliveryCreateRequest {
     type Response = MiniTipsDeliveryCreateResponse;
     type ErrorCode = MiniTipsDeliveryCreateErrorCode;
     const METHOD: &'static str = "alipay.open.mini.tips.delivery.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/tips/delivery/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TIPS_DELIVERY_CREATE,
+    );
 }
 /// `alipay.open.mini.tips.delivery.modify`: 小程序收藏引导投放活动修改. Request.
 ///
@@ -20644,13 +20132,9 @@ impl crate::AlipayRequest for MiniTipsDeliveryModifyRequest {
     type Response = MiniTipsDeliveryModifyResponse;
     type ErrorCode = MiniTipsDeliveryModifyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.tips.delivery.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/tips/delivery/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TIPS_DELIVERY_MODIFY,
+    );
 }
 /// `alipay.open.mini.tips.delivery.query`: 小程序收藏引导投放活动详情查询. Request.
 ///
@@ -20812,13 +20296,9 @@ impl crate::AlipayRequest for MiniTipsDeliveryQueryRequest {
     type Response = MiniTipsDeliveryQueryResponse;
     type ErrorCode = MiniTipsDeliveryQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.tips.delivery.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/tips/delivery/query",
-        path_params: &[],
-        query_params: &["delivery_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TIPS_DELIVERY_QUERY,
+    );
 }
 /// `alipay.open.mini.tips.statistic.query`: 小程序收藏引导汇总数据查询. Request.
 ///
@@ -21046,13 +20526,9 @@ impl crate::AlipayRequest for MiniTipsStatisticQueryRequest {
     type Response = MiniTipsStatisticQueryResponse;
     type ErrorCode = MiniTipsStatisticQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.tips.statistic.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/tips/statistic/query",
-        path_params: &[],
-        query_params: &["delivery_id", "query_type", "start_date", "end_date"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_TIPS_STATISTIC_QUERY,
+    );
 }
 /// `alipay.open.mini.version.audit.apply`: 小程序提交审核. Request.
 ///
@@ -21913,15 +21389,9 @@ impl crate::AlipayRequest for MiniVersionAuditApplyRequest {
     type Response = MiniVersionAuditApplyResponse;
     type ErrorCode = MiniVersionAuditApplyErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.audit.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/audit/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_AUDIT_APPLY,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -22171,13 +21641,9 @@ impl crate::AlipayRequest for MiniVersionAuditCancelRequest {
     type Response = MiniVersionAuditCancelResponse;
     type ErrorCode = MiniVersionAuditCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.audit.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/audit/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_AUDIT_CANCEL,
+    );
 }
 /// `alipay.open.mini.version.audited.cancel`: 小程序退回开发. Request.
 ///
@@ -22298,13 +21764,9 @@ impl crate::AlipayRequest for MiniVersionAuditedCancelRequest {
     type Response = MiniVersionAuditedCancelResponse;
     type ErrorCode = MiniVersionAuditedCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.audited.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/audited/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_AUDITED_CANCEL,
+    );
 }
 /// `alipay.open.mini.version.build.query`: 小程序查询版本构建状态. Request.
 ///
@@ -22478,13 +21940,9 @@ impl crate::AlipayRequest for MiniVersionBuildQueryRequest {
     type Response = MiniVersionBuildQueryResponse;
     type ErrorCode = MiniVersionBuildQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.build.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/version/build/query",
-        path_params: &[],
-        query_params: &["app_version", "bundle_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_BUILD_QUERY,
+    );
 }
 /// `alipay.open.mini.version.delete`: 小程序删除版本. Request.
 ///
@@ -22613,13 +22071,9 @@ impl crate::AlipayRequest for MiniVersionDeleteRequest {
     type Response = MiniVersionDeleteResponse;
     type ErrorCode = MiniVersionDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_DELETE,
+    );
 }
 /// `alipay.open.mini.version.detail.query`: 小程序版本详情查询. Request.
 ///
@@ -22997,13 +22451,9 @@ impl crate::AlipayRequest for MiniVersionDetailQueryRequest {
     type Response = MiniVersionDetailQueryResponse;
     type ErrorCode = MiniVersionDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/version/detail/query",
-        path_params: &[],
-        query_params: &["app_version", "bundle_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_DETAIL_QUERY,
+    );
 }
 /// `alipay.open.mini.version.gray.cancel`: 小程序结束灰度. Request.
 ///
@@ -23128,13 +22578,9 @@ impl crate::AlipayRequest for MiniVersionGrayCancelRequest {
     type Response = MiniVersionGrayCancelResponse;
     type ErrorCode = MiniVersionGrayCancelErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.gray.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/gray/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_GRAY_CANCEL,
+    );
 }
 /// `alipay.open.mini.version.gray.online`: 小程序灰度上架. Request.
 ///
@@ -23292,13 +22738,9 @@ impl crate::AlipayRequest for MiniVersionGrayOnlineRequest {
     type Response = MiniVersionGrayOnlineResponse;
     type ErrorCode = MiniVersionGrayOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.gray.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/gray/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_GRAY_ONLINE,
+    );
 }
 /// `alipay.open.mini.version.list.query`: 小程序版本列表查询. Request.
 ///
@@ -23414,13 +22856,9 @@ impl crate::AlipayRequest for MiniVersionListQueryRequest {
     type Response = MiniVersionListQueryResponse;
     type ErrorCode = MiniVersionListQueryErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.list.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/mini/version/list/query",
-        path_params: &[],
-        query_params: &["bundle_id", "version_status"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_LIST_QUERY,
+    );
 }
 /// `alipay.open.mini.version.offline`: 小程序下架. Request.
 ///
@@ -23549,13 +22987,9 @@ impl crate::AlipayRequest for MiniVersionOfflineRequest {
     type Response = MiniVersionOfflineResponse;
     type ErrorCode = MiniVersionOfflineErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.offline";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/offline",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_OFFLINE,
+    );
 }
 /// `alipay.open.mini.version.online`: 小程序上架. Request.
 ///
@@ -23722,13 +23156,9 @@ impl crate::AlipayRequest for MiniVersionOnlineRequest {
     type Response = MiniVersionOnlineResponse;
     type ErrorCode = MiniVersionOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_ONLINE,
+    );
 }
 /// `alipay.open.mini.version.rollback`: 小程序回滚. Request.
 ///
@@ -23861,13 +23291,9 @@ impl crate::AlipayRequest for MiniVersionRollbackRequest {
     type Response = MiniVersionRollbackResponse;
     type ErrorCode = MiniVersionRollbackErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.rollback";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/rollback",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_ROLLBACK,
+    );
 }
 /// `alipay.open.mini.version.upload`: 小程序基于模板上传版本. Request.
 ///
@@ -24128,13 +23554,9 @@ impl crate::AlipayRequest for MiniVersionUploadRequest {
     type Response = MiniVersionUploadResponse;
     type ErrorCode = MiniVersionUploadErrorCode;
     const METHOD: &'static str = "alipay.open.mini.version.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/mini/version/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_MINI_VERSION_UPLOAD,
+    );
 }
 /// `alipay.open.public.account.create`: 添加绑定商户会员号. Request.
 ///
@@ -24326,13 +23748,9 @@ impl crate::AlipayRequest for PublicAccountCreateRequest {
     type Response = PublicAccountCreateResponse;
     type ErrorCode = PublicAccountCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.account.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/account/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ACCOUNT_CREATE,
+    );
 }
 /// `alipay.open.public.account.delete`: 解除绑定商户会员号. Request.
 ///
@@ -24451,13 +23869,9 @@ impl crate::AlipayRequest for PublicAccountDeleteRequest {
     type Response = PublicAccountDeleteResponse;
     type ErrorCode = PublicAccountDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.account.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/account/delete",
-        path_params: &[],
-        query_params: &["agreement_id", "bind_account_no", "from_user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ACCOUNT_DELETE,
+    );
 }
 /// `alipay.open.public.account.query`: 查询绑定商户会员号. Request.
 ///
@@ -24559,13 +23973,9 @@ impl crate::AlipayRequest for PublicAccountQueryRequest {
     type Response = PublicAccountQueryResponse;
     type ErrorCode = PublicAccountQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.account.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/account/query",
-        path_params: &[],
-        query_params: &["user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ACCOUNT_QUERY,
+    );
 }
 /// `alipay.open.public.advert.batchquery`: 生活号广告位查询接口. Request.
 ///
@@ -24658,13 +24068,9 @@ impl crate::AlipayRequest for PublicAdvertBatchqueryRequest {
     type Response = PublicAdvertBatchqueryResponse;
     type ErrorCode = PublicAdvertBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.advert.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/advert/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ADVERT_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.advert.create`: 生活号广告位添加接口. Request.
 ///
@@ -24815,13 +24221,9 @@ impl crate::AlipayRequest for PublicAdvertCreateRequest {
     type Response = PublicAdvertCreateResponse;
     type ErrorCode = PublicAdvertCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.advert.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/advert/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ADVERT_CREATE,
+    );
 }
 /// `alipay.open.public.advert.delete`: 生活号广告位删除接口. Request.
 ///
@@ -24926,13 +24328,9 @@ impl crate::AlipayRequest for PublicAdvertDeleteRequest {
     type Response = PublicAdvertDeleteResponse;
     type ErrorCode = PublicAdvertDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.advert.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/advert/delete",
-        path_params: &[],
-        query_params: &["advert_id", "advert_group"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ADVERT_DELETE,
+    );
 }
 /// `alipay.open.public.advert.modify`: 生活号广告位修改接口. Request.
 ///
@@ -25081,13 +24479,9 @@ impl crate::AlipayRequest for PublicAdvertModifyRequest {
     type Response = PublicAdvertModifyResponse;
     type ErrorCode = PublicAdvertModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.advert.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/advert/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ADVERT_MODIFY,
+    );
 }
 /// `alipay.open.public.articlesummary.data.batchquery`: 图文分析-按时间查询数据接口. Request.
 ///
@@ -25197,13 +24591,9 @@ impl crate::AlipayRequest for PublicArticlesummaryDataBatchqueryRequest {
     type Response = PublicArticlesummaryDataBatchqueryResponse;
     type ErrorCode = PublicArticlesummaryDataBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.articlesummary.data.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/articlesummary/data/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_ARTICLESUMMARY_DATA_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.contact.follow.batchquery`: 查询服务窗联系人关注列表. Request.
 ///
@@ -25300,13 +24690,9 @@ impl crate::AlipayRequest for PublicContactFollowBatchqueryRequest {
     type Response = PublicContactFollowBatchqueryResponse;
     type ErrorCode = PublicContactFollowBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.contact.follow.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/contact/follow/batchquery",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_CONTACT_FOLLOW_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.default.extension.create`: 默认扩展区创建接口. Request.
 ///
@@ -25428,13 +24814,9 @@ impl crate::AlipayRequest for PublicDefaultExtensionCreateRequest {
     type Response = PublicDefaultExtensionCreateResponse;
     type ErrorCode = PublicDefaultExtensionCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.default.extension.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/default/extension/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_DEFAULT_EXTENSION_CREATE,
+    );
 }
 /// `alipay.open.public.follow.batchquery`: 获取关注者列表. Request.
 ///
@@ -25573,13 +24955,9 @@ impl crate::AlipayRequest for PublicFollowBatchqueryRequest {
     type Response = PublicFollowBatchqueryResponse;
     type ErrorCode = PublicFollowBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.follow.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/follow/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_FOLLOW_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.group.batchquery`: 查询用户分组列表. Request.
 ///
@@ -25655,13 +25033,9 @@ impl crate::AlipayRequest for PublicGroupBatchqueryRequest {
     type Response = PublicGroupBatchqueryResponse;
     type ErrorCode = PublicGroupBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.group.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/group/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_GROUP_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.group.create`: 用户分组创建接口. Request.
 ///
@@ -25804,13 +25178,9 @@ impl crate::AlipayRequest for PublicGroupCreateRequest {
     type Response = PublicGroupCreateResponse;
     type ErrorCode = PublicGroupCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.group.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/group/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_GROUP_CREATE,
+    );
 }
 /// `alipay.open.public.group.crowd.query`: 人群数量查询. Request.
 ///
@@ -25928,13 +25298,9 @@ impl crate::AlipayRequest for PublicGroupCrowdQueryRequest {
     type Response = PublicGroupCrowdQueryResponse;
     type ErrorCode = PublicGroupCrowdQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.group.crowd.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/group/crowd/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_GROUP_CROWD_QUERY,
+    );
 }
 /// `alipay.open.public.group.delete`: 用户分组删除接口. Request.
 ///
@@ -26022,13 +25388,9 @@ impl crate::AlipayRequest for PublicGroupDeleteRequest {
     type Response = PublicGroupDeleteResponse;
     type ErrorCode = PublicGroupDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.group.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/group/delete",
-        path_params: &[],
-        query_params: &["group_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_GROUP_DELETE,
+    );
 }
 /// `alipay.open.public.group.modify`: 用户分组修改接口. Request.
 ///
@@ -26178,13 +25540,9 @@ impl crate::AlipayRequest for PublicGroupModifyRequest {
     type Response = PublicGroupModifyResponse;
     type ErrorCode = PublicGroupModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.group.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/group/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_GROUP_MODIFY,
+    );
 }
 /// `alipay.open.public.info.modify`: 生活号基础信息修改接口. Request.
 ///
@@ -26411,13 +25769,9 @@ impl crate::AlipayRequest for PublicInfoModifyRequest {
     type Response = PublicInfoModifyResponse;
     type ErrorCode = PublicInfoModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.info.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/info/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_INFO_MODIFY,
+    );
 }
 /// `alipay.open.public.info.query`: 生活号基础信息查询接口. Request.
 ///
@@ -26590,13 +25944,9 @@ impl crate::AlipayRequest for PublicInfoQueryRequest {
     type Response = PublicInfoQueryResponse;
     type ErrorCode = PublicInfoQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/info/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_INFO_QUERY,
+    );
 }
 /// `alipay.open.public.label.create`: 公众号标签管理-添加标签. Request.
 ///
@@ -26723,13 +26073,9 @@ impl crate::AlipayRequest for PublicLabelCreateRequest {
     type Response = PublicLabelCreateResponse;
     type ErrorCode = PublicLabelCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.label.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/label/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LABEL_CREATE,
+    );
 }
 /// `alipay.open.public.label.query`: 公众号标签管理-查询标签. Request.
 ///
@@ -26805,13 +26151,9 @@ impl crate::AlipayRequest for PublicLabelQueryRequest {
     type Response = PublicLabelQueryResponse;
     type ErrorCode = PublicLabelQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.label.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/label/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LABEL_QUERY,
+    );
 }
 /// `alipay.open.public.label.user.query`: 公众号标签管理-查询用户标签. Request.
 ///
@@ -26926,13 +26268,9 @@ impl crate::AlipayRequest for PublicLabelUserQueryRequest {
     type Response = PublicLabelUserQueryResponse;
     type ErrorCode = PublicLabelUserQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.label.user.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/label/user/query",
-        path_params: &[],
-        query_params: &["user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LABEL_USER_QUERY,
+    );
 }
 /// `alipay.open.public.life.aboard.apply`: 上架生活号. Request.
 ///
@@ -27040,13 +26378,9 @@ impl crate::AlipayRequest for PublicLifeAboardApplyRequest {
     type Response = PublicLifeAboardApplyResponse;
     type ErrorCode = PublicLifeAboardApplyErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.aboard.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/aboard/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_ABOARD_APPLY,
+    );
 }
 /// `alipay.open.public.life.agentcreate.query`: isv代创建生活号申请状态查询接口. Request.
 ///
@@ -27180,13 +26514,9 @@ impl crate::AlipayRequest for PublicLifeAgentcreateQueryRequest {
     type Response = PublicLifeAgentcreateQueryResponse;
     type ErrorCode = PublicLifeAgentcreateQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.agentcreate.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/life/agentcreate/query",
-        path_params: &[],
-        query_params: &["out_biz_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_AGENTCREATE_QUERY,
+    );
 }
 /// `alipay.open.public.life.debark.apply`: 下架生活号. Request.
 ///
@@ -27270,13 +26600,9 @@ impl crate::AlipayRequest for PublicLifeDebarkApplyRequest {
     type Response = PublicLifeDebarkApplyResponse;
     type ErrorCode = PublicLifeDebarkApplyErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.debark.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/debark/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_DEBARK_APPLY,
+    );
 }
 /// `alipay.open.public.life.label.batchquery`: 标签批量查询接口. Request.
 ///
@@ -27352,13 +26678,9 @@ impl crate::AlipayRequest for PublicLifeLabelBatchqueryRequest {
     type Response = PublicLifeLabelBatchqueryResponse;
     type ErrorCode = PublicLifeLabelBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.label.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/label/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_LABEL_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.life.label.create`: 创建标签接口. Request.
 ///
@@ -27489,13 +26811,9 @@ impl crate::AlipayRequest for PublicLifeLabelCreateRequest {
     type Response = PublicLifeLabelCreateResponse;
     type ErrorCode = PublicLifeLabelCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.label.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/label/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_LABEL_CREATE,
+    );
 }
 /// `alipay.open.public.life.label.delete`: 标签删除接口. Request.
 ///
@@ -27579,13 +26897,9 @@ impl crate::AlipayRequest for PublicLifeLabelDeleteRequest {
     type Response = PublicLifeLabelDeleteResponse;
     type ErrorCode = PublicLifeLabelDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.label.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/life/label/delete",
-        path_params: &[],
-        query_params: &["label_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_LABEL_DELETE,
+    );
 }
 /// `alipay.open.public.life.label.modify`: 标签修改接口. Request.
 ///
@@ -27694,13 +27008,9 @@ impl crate::AlipayRequest for PublicLifeLabelModifyRequest {
     type Response = PublicLifeLabelModifyResponse;
     type ErrorCode = PublicLifeLabelModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.label.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/label/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_LABEL_MODIFY,
+    );
 }
 /// `alipay.open.public.life.msg.recall`: 生活号消息撤回接口. Request.
 ///
@@ -27738,13 +27048,9 @@ impl crate::AlipayRequest for PublicLifeMsgRecallRequest {
     type Response = PublicLifeMsgRecallResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.msg.recall";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/msg/recall",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_MSG_RECALL,
+    );
 }
 /// `alipay.open.public.life.msg.send`: 生活号广播消息发送接口. Request.
 ///
@@ -28019,15 +27325,9 @@ impl crate::AlipayRequest for PublicLifeMsgSendRequest {
     type Response = PublicLifeMsgSendResponse;
     type ErrorCode = PublicLifeMsgSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.life.msg.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/life/msg/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_LIFE_MSG_SEND,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -28196,13 +27496,9 @@ impl crate::AlipayRequest for PublicMatchuserLabelCreateRequest {
     type Response = PublicMatchuserLabelCreateResponse;
     type ErrorCode = PublicMatchuserLabelCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.matchuser.label.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/matchuser/label/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MATCHUSER_LABEL_CREATE,
+    );
 }
 /// `alipay.open.public.matchuser.label.delete`: 用户取消标签接口. Request.
 ///
@@ -28342,13 +27638,9 @@ impl crate::AlipayRequest for PublicMatchuserLabelDeleteRequest {
     type Response = PublicMatchuserLabelDeleteResponse;
     type ErrorCode = PublicMatchuserLabelDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.matchuser.label.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/matchuser/label/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MATCHUSER_LABEL_DELETE,
+    );
 }
 /// `alipay.open.public.menu.batchquery`: 菜单列表查询接口. Request.
 ///
@@ -28395,13 +27687,9 @@ impl crate::AlipayRequest for PublicMenuBatchqueryRequest {
     type Response = PublicMenuBatchqueryResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.open.public.menu.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/menu/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MENU_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.menu.create`: 默认菜单创建接口. Request.
 ///
@@ -28588,13 +27876,9 @@ impl crate::AlipayRequest for PublicMenuCreateRequest {
     type Response = PublicMenuCreateResponse;
     type ErrorCode = PublicMenuCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.menu.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/menu/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MENU_CREATE,
+    );
 }
 /// `alipay.open.public.menu.data.batchquery`: 菜单分析数据查询接口. Request.
 ///
@@ -28701,13 +27985,9 @@ impl crate::AlipayRequest for PublicMenuDataBatchqueryRequest {
     type Response = PublicMenuDataBatchqueryResponse;
     type ErrorCode = PublicMenuDataBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.menu.data.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/menu/data/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MENU_DATA_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.menu.modify`: 默认菜单更新接口. Request.
 ///
@@ -28876,13 +28156,9 @@ impl crate::AlipayRequest for PublicMenuModifyRequest {
     type Response = PublicMenuModifyResponse;
     type ErrorCode = PublicMenuModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.menu.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/menu/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MENU_MODIFY,
+    );
 }
 /// `alipay.open.public.menu.query`: 公众服务平台查询菜单. Request.
 ///
@@ -28966,13 +28242,9 @@ impl crate::AlipayRequest for PublicMenuQueryRequest {
     type Response = PublicMenuQueryResponse;
     type ErrorCode = PublicMenuQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.menu.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/menu/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MENU_QUERY,
+    );
 }
 /// `alipay.open.public.message.content.create`: 创建图文消息内容接口. Request.
 ///
@@ -29178,13 +28450,9 @@ impl crate::AlipayRequest for PublicMessageContentCreateRequest {
     type Response = PublicMessageContentCreateResponse;
     type ErrorCode = PublicMessageContentCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.content.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/content/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_CONTENT_CREATE,
+    );
 }
 /// `alipay.open.public.message.content.modify`: 更新图文消息内容接口. Request.
 ///
@@ -29407,13 +28675,9 @@ impl crate::AlipayRequest for PublicMessageContentModifyRequest {
     type Response = PublicMessageContentModifyResponse;
     type ErrorCode = PublicMessageContentModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.content.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/content/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_CONTENT_MODIFY,
+    );
 }
 /// `alipay.open.public.message.custom.send`: 异步单发消息. Request.
 ///
@@ -29575,13 +28839,9 @@ impl crate::AlipayRequest for PublicMessageCustomSendRequest {
     type Response = PublicMessageCustomSendResponse;
     type ErrorCode = PublicMessageCustomSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.custom.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/custom/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_CUSTOM_SEND,
+    );
 }
 /// `alipay.open.public.message.group.send`: 分组消息发送接口. Request.
 ///
@@ -29739,13 +28999,9 @@ impl crate::AlipayRequest for PublicMessageGroupSendRequest {
     type Response = PublicMessageGroupSendResponse;
     type ErrorCode = PublicMessageGroupSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.group.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/group/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_GROUP_SEND,
+    );
 }
 /// `alipay.open.public.message.label.send`: 根据标签组发消息接口. Request.
 ///
@@ -29878,13 +29134,9 @@ impl crate::AlipayRequest for PublicMessageLabelSendRequest {
     type Response = PublicMessageLabelSendResponse;
     type ErrorCode = PublicMessageLabelSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.label.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/label/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_LABEL_SEND,
+    );
 }
 /// `alipay.open.public.message.single.send`: 单发模板消息. Request.
 ///
@@ -30042,13 +29294,9 @@ impl crate::AlipayRequest for PublicMessageSingleSendRequest {
     type Response = PublicMessageSingleSendResponse;
     type ErrorCode = PublicMessageSingleSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.single.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/single/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_SINGLE_SEND,
+    );
 }
 /// `alipay.open.public.message.total.send`: 群发消息. Request.
 ///
@@ -30164,13 +29412,9 @@ impl crate::AlipayRequest for PublicMessageTotalSendRequest {
     type Response = PublicMessageTotalSendResponse;
     type ErrorCode = PublicMessageTotalSendErrorCode;
     const METHOD: &'static str = "alipay.open.public.message.total.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/message/total/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_MESSAGE_TOTAL_SEND,
+    );
 }
 /// `alipay.open.public.payee.bind.create`: 添加收款账号接口. Request.
 ///
@@ -30275,13 +29519,9 @@ impl crate::AlipayRequest for PublicPayeeBindCreateRequest {
     type Response = PublicPayeeBindCreateResponse;
     type ErrorCode = PublicPayeeBindCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.payee.bind.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/payee/bind/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PAYEE_BIND_CREATE,
+    );
 }
 /// `alipay.open.public.payee.bind.delete`: 解绑收款账号接口. Request.
 ///
@@ -30370,13 +29610,9 @@ impl crate::AlipayRequest for PublicPayeeBindDeleteRequest {
     type Response = PublicPayeeBindDeleteResponse;
     type ErrorCode = PublicPayeeBindDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.payee.bind.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/payee/bind/delete",
-        path_params: &[],
-        query_params: &["login_id", "pid"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PAYEE_BIND_DELETE,
+    );
 }
 /// `alipay.open.public.personalized.extension.batchquery`: 扩展区批量查询接口. Request.
 ///
@@ -30423,13 +29659,9 @@ impl crate::AlipayRequest for PublicPersonalizedExtensionBatchqueryRequest {
     type Response = PublicPersonalizedExtensionBatchqueryResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.open.public.personalized.extension.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/personalized/extension/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PERSONALIZED_EXTENSION_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.personalized.extension.create`: 个性化扩展区创建接口. Request.
 ///
@@ -30592,13 +29824,9 @@ impl crate::AlipayRequest for PublicPersonalizedExtensionCreateRequest {
     type Response = PublicPersonalizedExtensionCreateResponse;
     type ErrorCode = PublicPersonalizedExtensionCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.personalized.extension.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/personalized/extension/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PERSONALIZED_EXTENSION_CREATE,
+    );
 }
 /// `alipay.open.public.personalized.extension.delete`: 扩展区删除接口. Request.
 ///
@@ -30686,13 +29914,9 @@ impl crate::AlipayRequest for PublicPersonalizedExtensionDeleteRequest {
     type Response = PublicPersonalizedExtensionDeleteResponse;
     type ErrorCode = PublicPersonalizedExtensionDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.personalized.extension.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/personalized/extension/delete",
-        path_params: &[],
-        query_params: &["extension_key"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PERSONALIZED_EXTENSION_DELETE,
+    );
 }
 /// `alipay.open.public.personalized.menu.create`: 个性化菜单创建. Request.
 ///
@@ -30938,13 +30162,9 @@ impl crate::AlipayRequest for PublicPersonalizedMenuCreateRequest {
     type Response = PublicPersonalizedMenuCreateResponse;
     type ErrorCode = PublicPersonalizedMenuCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.personalized.menu.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/personalized/menu/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PERSONALIZED_MENU_CREATE,
+    );
 }
 /// `alipay.open.public.personalized.menu.delete`: 个性化菜单删除. Request.
 ///
@@ -31036,13 +30256,9 @@ impl crate::AlipayRequest for PublicPersonalizedMenuDeleteRequest {
     type Response = PublicPersonalizedMenuDeleteResponse;
     type ErrorCode = PublicPersonalizedMenuDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.personalized.menu.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/personalized/menu/delete",
-        path_params: &[],
-        query_params: &["menu_key"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_PERSONALIZED_MENU_DELETE,
+    );
 }
 /// `alipay.open.public.qrcode.create`: 带参推广二维码接口. Request.
 ///
@@ -31172,13 +30388,9 @@ impl crate::AlipayRequest for PublicQrcodeCreateRequest {
     type Response = PublicQrcodeCreateResponse;
     type ErrorCode = PublicQrcodeCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.qrcode.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/qrcode/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_QRCODE_CREATE,
+    );
 }
 /// `alipay.open.public.setting.category.query`: 生活号查询行业设置接口. Request.
 ///
@@ -31263,13 +30475,9 @@ impl crate::AlipayRequest for PublicSettingCategoryQueryRequest {
     type Response = PublicSettingCategoryQueryResponse;
     type ErrorCode = PublicSettingCategoryQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.setting.category.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/setting/category/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_SETTING_CATEGORY_QUERY,
+    );
 }
 /// `alipay.open.public.shortlink.create`: 服务窗短链自主生成接口. Request.
 ///
@@ -31388,13 +30596,9 @@ impl crate::AlipayRequest for PublicShortlinkCreateRequest {
     type Response = PublicShortlinkCreateResponse;
     type ErrorCode = PublicShortlinkCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.shortlink.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/shortlink/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_SHORTLINK_CREATE,
+    );
 }
 /// `alipay.open.public.singlearticle.data.batchquery`: 图文分析-按文章查询数据接口. Request.
 ///
@@ -31504,13 +30708,9 @@ impl crate::AlipayRequest for PublicSinglearticleDataBatchqueryRequest {
     type Response = PublicSinglearticleDataBatchqueryResponse;
     type ErrorCode = PublicSinglearticleDataBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.singlearticle.data.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/singlearticle/data/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_SINGLEARTICLE_DATA_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.template.message.get`: 消息模板领取接口. Request.
 ///
@@ -31633,13 +30833,9 @@ impl crate::AlipayRequest for PublicTemplateMessageGetRequest {
     type Response = PublicTemplateMessageGetResponse;
     type ErrorCode = PublicTemplateMessageGetErrorCode;
     const METHOD: &'static str = "alipay.open.public.template.message.get";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/template/message/get",
-        path_params: &[],
-        query_params: &["template_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TEMPLATE_MESSAGE_GET,
+    );
 }
 /// `alipay.open.public.template.message.industry.modify`: 模板消息行业设置修改接口. Request.
 ///
@@ -31762,13 +30958,9 @@ impl crate::AlipayRequest for PublicTemplateMessageIndustryModifyRequest {
     type Response = PublicTemplateMessageIndustryModifyResponse;
     type ErrorCode = PublicTemplateMessageIndustryModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.template.message.industry.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/template/message/industry/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TEMPLATE_MESSAGE_INDUSTRY_MODIFY,
+    );
 }
 /// `alipay.open.public.topic.batchquery`: 营销位查询接口. Request.
 ///
@@ -31848,13 +31040,9 @@ impl crate::AlipayRequest for PublicTopicBatchqueryRequest {
     type Response = PublicTopicBatchqueryResponse;
     type ErrorCode = PublicTopicBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.topic.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/topic/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TOPIC_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.topic.create`: 营销位添加接口. Request.
 ///
@@ -32049,13 +31237,9 @@ impl crate::AlipayRequest for PublicTopicCreateRequest {
     type Response = PublicTopicCreateResponse;
     type ErrorCode = PublicTopicCreateErrorCode;
     const METHOD: &'static str = "alipay.open.public.topic.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/topic/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TOPIC_CREATE,
+    );
 }
 /// `alipay.open.public.topic.delete`: 营销位删除接口. Request.
 ///
@@ -32151,13 +31335,9 @@ impl crate::AlipayRequest for PublicTopicDeleteRequest {
     type Response = PublicTopicDeleteResponse;
     type ErrorCode = PublicTopicDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.public.topic.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Delete,
-        path: "/v3/alipay/open/public/topic/delete",
-        path_params: &[],
-        query_params: &["topic_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TOPIC_DELETE,
+    );
 }
 /// `alipay.open.public.topic.modify`: 营销位修改接口. Request.
 ///
@@ -32355,13 +31535,9 @@ impl crate::AlipayRequest for PublicTopicModifyRequest {
     type Response = PublicTopicModifyResponse;
     type ErrorCode = PublicTopicModifyErrorCode;
     const METHOD: &'static str = "alipay.open.public.topic.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/topic/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_TOPIC_MODIFY,
+    );
 }
 /// `alipay.open.public.user.data.batchquery`: 用户分析数据查询接口. Request.
 ///
@@ -32468,13 +31644,9 @@ impl crate::AlipayRequest for PublicUserDataBatchqueryRequest {
     type Response = PublicUserDataBatchqueryResponse;
     type ErrorCode = PublicUserDataBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.user.data.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/public/user/data/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_USER_DATA_BATCHQUERY,
+    );
 }
 /// `alipay.open.public.user.follow.query`: 查询用户是否已经关注了生活号. Request.
 ///
@@ -32581,13 +31753,9 @@ impl crate::AlipayRequest for PublicUserFollowQueryRequest {
     type Response = PublicUserFollowQueryResponse;
     type ErrorCode = PublicUserFollowQueryErrorCode;
     const METHOD: &'static str = "alipay.open.public.user.follow.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/public/user/follow/query",
-        path_params: &[],
-        query_params: &["user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_PUBLIC_USER_FOLLOW_QUERY,
+    );
 }
 /// `alipay.open.search.ability.batchquery`: 搜索运营列表分页查询. Request.
 ///
@@ -32699,13 +31867,9 @@ impl crate::AlipayRequest for SearchAbilityBatchqueryRequest {
     type Response = SearchAbilityBatchqueryResponse;
     type ErrorCode = SearchAbilityBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.ability.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/ability/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_ABILITY_BATCHQUERY,
+    );
 }
 /// `alipay.open.search.appkeyword.apply`: 提报搜索关键词. Request.
 ///
@@ -32837,13 +32001,9 @@ impl crate::AlipayRequest for SearchAppkeywordApplyRequest {
     type Response = SearchAppkeywordApplyResponse;
     type ErrorCode = SearchAppkeywordApplyErrorCode;
     const METHOD: &'static str = "alipay.open.search.appkeyword.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/appkeyword/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_APPKEYWORD_APPLY,
+    );
 }
 /// `alipay.open.search.appkeyword.batchquery`: 查询小程序已配置关键词. Request.
 ///
@@ -33020,13 +32180,9 @@ impl crate::AlipayRequest for SearchAppkeywordBatchqueryRequest {
     type Response = SearchAppkeywordBatchqueryResponse;
     type ErrorCode = SearchAppkeywordBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.appkeyword.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/appkeyword/batchquery",
-        path_params: &[],
-        query_params: &["target_appid", "status", "page_number", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_APPKEYWORD_BATCHQUERY,
+    );
 }
 /// `alipay.open.search.appkeyword.delete`: 删除搜索关键词. Request.
 ///
@@ -33144,13 +32300,9 @@ impl crate::AlipayRequest for SearchAppkeywordDeleteRequest {
     type Response = SearchAppkeywordDeleteResponse;
     type ErrorCode = SearchAppkeywordDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.search.appkeyword.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/appkeyword/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_APPKEYWORD_DELETE,
+    );
 }
 /// `alipay.open.search.appkeyword.querystatus`: 查询小程序搜索关键词的审核工单的状态. Request.
 ///
@@ -33269,13 +32421,9 @@ impl crate::AlipayRequest for SearchAppkeywordQuerystatusRequest {
     type Response = SearchAppkeywordQuerystatusResponse;
     type ErrorCode = SearchAppkeywordQuerystatusErrorCode;
     const METHOD: &'static str = "alipay.open.search.appkeyword.querystatus";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/appkeyword/querystatus",
-        path_params: &[],
-        query_params: &["target_appid", "apply_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_APPKEYWORD_QUERYSTATUS,
+    );
 }
 /// `alipay.open.search.appkeywordquota.query`: 查询小程序可配置关键词数. Request.
 ///
@@ -33385,13 +32533,9 @@ impl crate::AlipayRequest for SearchAppkeywordquotaQueryRequest {
     type Response = SearchAppkeywordquotaQueryResponse;
     type ErrorCode = SearchAppkeywordquotaQueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.appkeywordquota.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/appkeywordquota/query",
-        path_params: &[],
-        query_params: &["target_appid"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_APPKEYWORDQUOTA_QUERY,
+    );
 }
 /// `alipay.open.search.baseorder.modify`: 搜索运营提报基础信息工单. Request.
 ///
@@ -33518,13 +32662,9 @@ impl crate::AlipayRequest for SearchBaseorderModifyRequest {
     type Response = SearchBaseorderModifyResponse;
     type ErrorCode = SearchBaseorderModifyErrorCode;
     const METHOD: &'static str = "alipay.open.search.baseorder.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/baseorder/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BASEORDER_MODIFY,
+    );
 }
 /// `alipay.open.search.box.apply`: 申请创建搜索直达配置. Request.
 ///
@@ -33736,13 +32876,9 @@ impl crate::AlipayRequest for SearchBoxApplyRequest {
     type Response = SearchBoxApplyResponse;
     type ErrorCode = SearchBoxApplyErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_APPLY,
+    );
 }
 /// `alipay.open.search.box.batchquery`: 批量查询搜索直达配置列表. Request.
 ///
@@ -33898,13 +33034,9 @@ impl crate::AlipayRequest for SearchBoxBatchqueryRequest {
     type Response = SearchBoxBatchqueryResponse;
     type ErrorCode = SearchBoxBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_BATCHQUERY,
+    );
 }
 /// `alipay.open.search.box.consult`: 搜索直达创建预校验. Request.
 ///
@@ -34106,13 +33238,9 @@ impl crate::AlipayRequest for SearchBoxConsultRequest {
     type Response = SearchBoxConsultResponse;
     type ErrorCode = SearchBoxConsultErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/consult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_CONSULT,
+    );
 }
 /// `alipay.open.search.box.modify`: 修改搜索直达配置. Request.
 ///
@@ -34343,13 +33471,9 @@ impl crate::AlipayRequest for SearchBoxModifyRequest {
     type Response = SearchBoxModifyResponse;
     type ErrorCode = SearchBoxModifyErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_MODIFY,
+    );
 }
 /// `alipay.open.search.box.offline`: 下架搜索直达. Request.
 ///
@@ -34458,13 +33582,9 @@ impl crate::AlipayRequest for SearchBoxOfflineRequest {
     type Response = SearchBoxOfflineResponse;
     type ErrorCode = SearchBoxOfflineErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.offline";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/offline",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_OFFLINE,
+    );
 }
 /// `alipay.open.search.box.online`: 上架搜索直达. Request.
 ///
@@ -34585,13 +33705,9 @@ impl crate::AlipayRequest for SearchBoxOnlineRequest {
     type Response = SearchBoxOnlineResponse;
     type ErrorCode = SearchBoxOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/box/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_ONLINE,
+    );
 }
 /// `alipay.open.search.box.query`: 查询搜索直达配置详情. Request.
 ///
@@ -34785,13 +33901,9 @@ impl crate::AlipayRequest for SearchBoxQueryRequest {
     type Response = SearchBoxQueryResponse;
     type ErrorCode = SearchBoxQueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.box.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/box/query",
-        path_params: &[],
-        query_params: &["box_id", "merchant_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOX_QUERY,
+    );
 }
 /// `alipay.open.search.boxactivity.apply`: 申请创建搜索直达活动配置. Request.
 ///
@@ -35033,13 +34145,9 @@ impl crate::AlipayRequest for SearchBoxactivityApplyRequest {
     type Response = SearchBoxactivityApplyResponse;
     type ErrorCode = SearchBoxactivityApplyErrorCode;
     const METHOD: &'static str = "alipay.open.search.boxactivity.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/boxactivity/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOXACTIVITY_APPLY,
+    );
 }
 /// `alipay.open.search.boxactivity.query`: 查询搜索直达活动配置详情. Request.
 ///
@@ -35306,13 +34414,9 @@ impl crate::AlipayRequest for SearchBoxactivityQueryRequest {
     type Response = SearchBoxactivityQueryResponse;
     type ErrorCode = SearchBoxactivityQueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.boxactivity.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/boxactivity/query",
-        path_params: &[],
-        query_params: &["box_activity_id", "merchant_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_BOXACTIVITY_QUERY,
+    );
 }
 /// `alipay.open.search.orderdetail.query`: 查询搜索服务工单的详细信息. Request.
 ///
@@ -35424,13 +34528,9 @@ impl crate::AlipayRequest for SearchOrderdetailQueryRequest {
     type Response = SearchOrderdetailQueryResponse;
     type ErrorCode = SearchOrderdetailQueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.orderdetail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/orderdetail/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_ORDERDETAIL_QUERY,
+    );
 }
 /// `alipay.open.search.serviceorder.batchquery`: 搜索运营服务查询接口. Request.
 ///
@@ -35542,13 +34642,9 @@ impl crate::AlipayRequest for SearchServiceorderBatchqueryRequest {
     type Response = SearchServiceorderBatchqueryResponse;
     type ErrorCode = SearchServiceorderBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.serviceorder.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/serviceorder/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_SERVICEORDER_BATCHQUERY,
+    );
 }
 /// `alipay.open.search.subservicekeyword.apply`: 提报服务关键词. Request.
 ///
@@ -35693,13 +34789,9 @@ impl crate::AlipayRequest for SearchSubservicekeywordApplyRequest {
     type Response = SearchSubservicekeywordApplyResponse;
     type ErrorCode = SearchSubservicekeywordApplyErrorCode;
     const METHOD: &'static str = "alipay.open.search.subservicekeyword.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/subservicekeyword/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_SUBSERVICEKEYWORD_APPLY,
+    );
 }
 /// `alipay.open.search.subservicekeyword.batchquery`: 服务关键词批量查询接口. Request.
 ///
@@ -35867,13 +34959,9 @@ impl crate::AlipayRequest for SearchSubservicekeywordBatchqueryRequest {
     type Response = SearchSubservicekeywordBatchqueryResponse;
     type ErrorCode = SearchSubservicekeywordBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.search.subservicekeyword.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/subservicekeyword/batchquery",
-        path_params: &[],
-        query_params: &["target_appid", "status", "page_number", "page_size"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_SUBSERVICEKEYWORD_BATCHQUERY,
+    );
 }
 /// `alipay.open.search.subservicekeyword.delete`: 删除服务关键词. Request.
 ///
@@ -35986,13 +35074,9 @@ impl crate::AlipayRequest for SearchSubservicekeywordDeleteRequest {
     type Response = SearchSubservicekeywordDeleteResponse;
     type ErrorCode = SearchSubservicekeywordDeleteErrorCode;
     const METHOD: &'static str = "alipay.open.search.subservicekeyword.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/search/subservicekeyword/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_SUBSERVICEKEYWORD_DELETE,
+    );
 }
 /// `alipay.open.search.subservicekeyword.querystatus`: 查询小程序服务关键词的审核工单的状态. Request.
 ///
@@ -36111,13 +35195,9 @@ impl crate::AlipayRequest for SearchSubservicekeywordQuerystatusRequest {
     type Response = SearchSubservicekeywordQuerystatusResponse;
     type ErrorCode = SearchSubservicekeywordQuerystatusErrorCode;
     const METHOD: &'static str = "alipay.open.search.subservicekeyword.querystatus";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/search/subservicekeyword/querystatus",
-        path_params: &[],
-        query_params: &["target_appid", "apply_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SEARCH_SUBSERVICEKEYWORD_QUERYSTATUS,
+    );
 }
 /// `alipay.open.servicemarket.commodity.shop.offline`: 门店插件下架操作. Request.
 ///
@@ -36218,13 +35298,9 @@ impl crate::AlipayRequest for ServicemarketCommodityShopOfflineRequest {
     type Response = ServicemarketCommodityShopOfflineResponse;
     type ErrorCode = ServicemarketCommodityShopOfflineErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.commodity.shop.offline";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/commodity/shop/offline",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_COMMODITY_SHOP_OFFLINE,
+    );
 }
 /// `alipay.open.servicemarket.commodity.shop.online`: 门店插件上架操作. Request.
 ///
@@ -36321,13 +35397,9 @@ impl crate::AlipayRequest for ServicemarketCommodityShopOnlineRequest {
     type Response = ServicemarketCommodityShopOnlineResponse;
     type ErrorCode = ServicemarketCommodityShopOnlineErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.commodity.shop.online";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/commodity/shop/online",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_COMMODITY_SHOP_ONLINE,
+    );
 }
 /// `alipay.open.servicemarket.order.accept`: 服务商接单操作. Request.
 ///
@@ -36415,13 +35487,9 @@ impl crate::AlipayRequest for ServicemarketOrderAcceptRequest {
     type Response = ServicemarketOrderAcceptResponse;
     type ErrorCode = ServicemarketOrderAcceptErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.accept";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/accept",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_ACCEPT,
+    );
 }
 /// `alipay.open.servicemarket.order.create`: 服务市场代订购小程序. Request.
 ///
@@ -36762,15 +35830,9 @@ impl crate::AlipayRequest for ServicemarketOrderCreateRequest {
     type Response = ServicemarketOrderCreateResponse;
     type ErrorCode = ServicemarketOrderCreateErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: true,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_CREATE,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -36897,13 +35959,9 @@ impl crate::AlipayRequest for ServicemarketOrderItemCancelRequest {
     type Response = ServicemarketOrderItemCancelResponse;
     type ErrorCode = ServicemarketOrderItemCancelErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.item.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/item/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_ITEM_CANCEL,
+    );
 }
 /// `alipay.open.servicemarket.order.item.complete`: 服务商完成订单内单个明细实施项. Request.
 ///
@@ -37013,13 +36071,9 @@ impl crate::AlipayRequest for ServicemarketOrderItemCompleteRequest {
     type Response = ServicemarketOrderItemCompleteResponse;
     type ErrorCode = ServicemarketOrderItemCompleteErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.item.complete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/item/complete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_ITEM_COMPLETE,
+    );
 }
 /// `alipay.open.servicemarket.order.item.confirm`: 服务商代商家确认实施完成. Request.
 ///
@@ -37133,13 +36187,9 @@ impl crate::AlipayRequest for ServicemarketOrderItemConfirmRequest {
     type Response = ServicemarketOrderItemConfirmResponse;
     type ErrorCode = ServicemarketOrderItemConfirmErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.item.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/item/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_ITEM_CONFIRM,
+    );
 }
 /// `alipay.open.servicemarket.order.notify`: 服务市场商户确认订购通知. Request.
 ///
@@ -37215,13 +36265,9 @@ impl crate::AlipayRequest for ServicemarketOrderNotifyRequest {
     type Response = ServicemarketOrderNotifyResponse;
     type ErrorCode = ServicemarketOrderNotifyErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.notify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/notify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_NOTIFY,
+    );
 }
 /// `alipay.open.servicemarket.order.query`: 服务市场订单明细查询. Request.
 ///
@@ -37378,13 +36424,9 @@ impl crate::AlipayRequest for ServicemarketOrderQueryRequest {
     type Response = ServicemarketOrderQueryResponse;
     type ErrorCode = ServicemarketOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/servicemarket/order/query",
-        path_params: &[],
-        query_params: &["commodity_order_id", "start_page"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_QUERY,
+    );
 }
 /// `alipay.open.servicemarket.order.reject`: 服务商拒绝接单. Request.
 ///
@@ -37481,13 +36523,9 @@ impl crate::AlipayRequest for ServicemarketOrderRejectRequest {
     type Response = ServicemarketOrderRejectResponse;
     type ErrorCode = ServicemarketOrderRejectErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.order.reject";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/servicemarket/order/reject",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_ORDER_REJECT,
+    );
 }
 /// `alipay.open.servicemarket.promotiontask.relation.query`: 服务商推广关系查询. Request.
 ///
@@ -37625,13 +36663,9 @@ impl crate::AlipayRequest for ServicemarketPromotiontaskRelationQueryRequest {
     type Response = ServicemarketPromotiontaskRelationQueryResponse;
     type ErrorCode = ServicemarketPromotiontaskRelationQueryErrorCode;
     const METHOD: &'static str = "alipay.open.servicemarket.promotiontask.relation.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/servicemarket/promotiontask/relation/query",
-        path_params: &[],
-        query_params: &["commodity_id", "page_size", "page_num"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SERVICEMARKET_PROMOTIONTASK_RELATION_QUERY,
+    );
 }
 /// `alipay.open.sp.blueseaactivity.create`: 服务商返佣活动报名申请. Request.
 ///
@@ -37908,13 +36942,9 @@ impl crate::AlipayRequest for SpBlueseaactivityCreateRequest {
     type Response = SpBlueseaactivityCreateResponse;
     type ErrorCode = SpBlueseaactivityCreateErrorCode;
     const METHOD: &'static str = "alipay.open.sp.blueseaactivity.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/blueseaactivity/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_BLUESEAACTIVITY_CREATE,
+    );
 }
 /// `alipay.open.sp.blueseaactivity.modify`: 服务商返佣活动申请单修改. Request.
 ///
@@ -38147,13 +37177,9 @@ impl crate::AlipayRequest for SpBlueseaactivityModifyRequest {
     type Response = SpBlueseaactivityModifyResponse;
     type ErrorCode = SpBlueseaactivityModifyErrorCode;
     const METHOD: &'static str = "alipay.open.sp.blueseaactivity.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/blueseaactivity/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_BLUESEAACTIVITY_MODIFY,
+    );
 }
 /// `alipay.open.sp.blueseaactivity.query`: 服务商返佣活动申请单详情查询. Request.
 ///
@@ -38404,13 +37430,9 @@ impl crate::AlipayRequest for SpBlueseaactivityQueryRequest {
     type Response = SpBlueseaactivityQueryResponse;
     type ErrorCode = SpBlueseaactivityQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.blueseaactivity.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/blueseaactivity/query",
-        path_params: &[],
-        query_params: &["order_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_BLUESEAACTIVITY_QUERY,
+    );
 }
 /// `alipay.open.sp.image.upload`: 图片上传接口. Request.
 ///
@@ -38504,15 +37526,9 @@ impl crate::AlipayRequest for SpImageUploadRequest {
     type Response = SpImageUploadResponse;
     type ErrorCode = SpImageUploadErrorCode;
     const METHOD: &'static str = "alipay.open.sp.image.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/image/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Multipart {
-            data_part: false,
-        },
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_IMAGE_UPLOAD,
+    );
     const UPLOAD: bool = true;
     fn files(&self) -> Vec<crate::FilePart<'_>> {
         let mut parts = Vec::new();
@@ -38699,13 +37715,9 @@ impl crate::AlipayRequest for SpIsvBillSyncRequest {
     type Response = SpIsvBillSyncResponse;
     type ErrorCode = SpIsvBillSyncErrorCode;
     const METHOD: &'static str = "alipay.open.sp.isv.bill.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/isv/bill/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_ISV_BILL_SYNC,
+    );
 }
 /// `alipay.open.sp.isv.signauth.create`: 创建签约授权一体化订单. Request.
 ///
@@ -38881,13 +37893,9 @@ impl crate::AlipayRequest for SpIsvSignauthCreateRequest {
     type Response = SpIsvSignauthCreateResponse;
     type ErrorCode = SpIsvSignauthCreateErrorCode;
     const METHOD: &'static str = "alipay.open.sp.isv.signauth.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/isv/signauth/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_ISV_SIGNAUTH_CREATE,
+    );
 }
 /// `alipay.open.sp.isv.signauth.query`: 查询签约授权一体化订单状态详情. Request.
 ///
@@ -39003,13 +38011,9 @@ impl crate::AlipayRequest for SpIsvSignauthQueryRequest {
     type Response = SpIsvSignauthQueryResponse;
     type ErrorCode = SpIsvSignauthQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.isv.signauth.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/isv/signauth/query",
-        path_params: &[],
-        query_params: &["order_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_ISV_SIGNAUTH_QUERY,
+    );
 }
 /// `alipay.open.sp.leads.expand.create`: 在线写入商机库. Request.
 ///
@@ -39238,13 +38242,9 @@ impl crate::AlipayRequest for SpLeadsExpandCreateRequest {
     type Response = SpLeadsExpandCreateResponse;
     type ErrorCode = SpLeadsExpandCreateErrorCode;
     const METHOD: &'static str = "alipay.open.sp.leads.expand.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/leads/expand/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_LEADS_EXPAND_CREATE,
+    );
 }
 /// `alipay.open.sp.merchant.inconsistent.approve`: 非同人商家进件资料审批. Request.
 ///
@@ -39451,13 +38451,9 @@ impl crate::AlipayRequest for SpMerchantInconsistentApproveRequest {
     type Response = SpMerchantInconsistentApproveResponse;
     type ErrorCode = SpMerchantInconsistentApproveErrorCode;
     const METHOD: &'static str = "alipay.open.sp.merchant.inconsistent.approve";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/merchant/inconsistent/approve",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_MERCHANT_INCONSISTENT_APPROVE,
+    );
 }
 /// `alipay.open.sp.operation.apply`: 向商户发起代运营操作. Request.
 ///
@@ -39689,13 +38685,9 @@ impl crate::AlipayRequest for SpOperationApplyRequest {
     type Response = SpOperationApplyResponse;
     type ErrorCode = SpOperationApplyErrorCode;
     const METHOD: &'static str = "alipay.open.sp.operation.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/sp/operation/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_OPERATION_APPLY,
+    );
 }
 /// `alipay.open.sp.operation.qrcode.query`: 查询代运营授权或者账号绑定二维码. Request.
 ///
@@ -39933,20 +38925,9 @@ impl crate::AlipayRequest for SpOperationQrcodeQueryRequest {
     type Response = SpOperationQrcodeQueryResponse;
     type ErrorCode = SpOperationQrcodeQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.operation.qrcode.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/operation/qrcode/query",
-        path_params: &[],
-        query_params: &[
-            "out_biz_no",
-            "operate_type",
-            "merchant_no",
-            "alipay_account",
-            "access_product_code",
-            "isv_scene_permissions",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_OPERATION_QRCODE_QUERY,
+    );
 }
 /// `alipay.open.sp.operation.result.query`: 查询服务商代运营操作结果. Request.
 ///
@@ -40163,20 +39144,9 @@ impl crate::AlipayRequest for SpOperationResultQueryRequest {
     type Response = SpOperationResultQueryResponse;
     type ErrorCode = SpOperationResultQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.operation.result.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/operation/result/query",
-        path_params: &[],
-        query_params: &[
-            "operate_type",
-            "batch_no",
-            "access_product_code",
-            "merchant_no",
-            "alipay_account",
-            "isv_scene_permissions",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_OPERATION_RESULT_QUERY,
+    );
 }
 /// `alipay.open.sp.oppor.detail.query`: 商机作业详情查询. Request.
 ///
@@ -40333,13 +39303,9 @@ impl crate::AlipayRequest for SpOpporDetailQueryRequest {
     type Response = SpOpporDetailQueryResponse;
     type ErrorCode = SpOpporDetailQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.oppor.detail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/oppor/detail/query",
-        path_params: &[],
-        query_params: &["isv_pid", "oppor_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_OPPOR_DETAIL_QUERY,
+    );
 }
 /// `alipay.open.sp.oppor.page.query`: 商机作业列表查询. Request.
 ///
@@ -40487,13 +39453,9 @@ impl crate::AlipayRequest for SpOpporPageQueryRequest {
     type Response = SpOpporPageQueryResponse;
     type ErrorCode = SpOpporPageQueryErrorCode;
     const METHOD: &'static str = "alipay.open.sp.oppor.page.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/sp/oppor/page/query",
-        path_params: &[],
-        query_params: &["isv_pid", "status_list", "page_size", "page_num"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_SP_OPPOR_PAGE_QUERY,
+    );
 }
 /// `alipay.open.violation.violationdetail.query`: 违规记录详情查询. Request.
 ///
@@ -40743,13 +39705,9 @@ impl crate::AlipayRequest for ViolationViolationdetailQueryRequest {
     type Response = ViolationViolationdetailQueryResponse;
     type ErrorCode = ViolationViolationdetailQueryErrorCode;
     const METHOD: &'static str = "alipay.open.violation.violationdetail.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/open/violation/violationdetail/query",
-        path_params: &[],
-        query_params: &["violation_record_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_VIOLATION_VIOLATIONDETAIL_QUERY,
+    );
 }
 /// `alipay.open.violation.violationevent.batchquery`: 违规记录列表查询. Request.
 ///
@@ -40861,13 +39819,9 @@ impl crate::AlipayRequest for ViolationViolationeventBatchqueryRequest {
     type Response = ViolationViolationeventBatchqueryResponse;
     type ErrorCode = ViolationViolationeventBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.open.violation.violationevent.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/open/violation/violationevent/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_OPEN_VIOLATION_VIOLATIONEVENT_BATCHQUERY,
+    );
 }
 /// Schema `AbilityPageQueryDTO`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -156,13 +156,9 @@ impl crate::AlipayRequest for HuabeiAuthAccumulationQueryRequest {
     type Response = HuabeiAuthAccumulationQueryResponse;
     type ErrorCode = HuabeiAuthAccumulationQueryErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.accumulation.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/pcredit/huabei/auth/accumulation/query",
-        path_params: &[],
-        query_params: &["agreement_no", "period", "alipay_user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_ACCUMULATION_QUERY,
+    );
 }
 /// `alipay.pcredit.huabei.auth.agreement.close`: 花芝协议关闭接口. Request.
 ///
@@ -309,13 +305,9 @@ impl crate::AlipayRequest for HuabeiAuthAgreementCloseRequest {
     type Response = HuabeiAuthAgreementCloseResponse;
     type ErrorCode = HuabeiAuthAgreementCloseErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.agreement.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/pcredit/huabei/auth/agreement/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_AGREEMENT_CLOSE,
+    );
 }
 /// `alipay.pcredit.huabei.auth.agreement.query`: 花芝轻会员协议查询接口. Request.
 ///
@@ -548,19 +540,9 @@ impl crate::AlipayRequest for HuabeiAuthAgreementQueryRequest {
     type Response = HuabeiAuthAgreementQueryResponse;
     type ErrorCode = HuabeiAuthAgreementQueryErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.agreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/pcredit/huabei/auth/agreement/query",
-        path_params: &[],
-        query_params: &[
-            "agreement_no",
-            "alipay_user_id",
-            "open_id",
-            "out_sign_no",
-            "auth_scene",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_AGREEMENT_QUERY,
+    );
 }
 /// `alipay.pcredit.huabei.auth.order.query`: 花呗先享订单查询接口. Request.
 ///
@@ -788,13 +770,9 @@ impl crate::AlipayRequest for HuabeiAuthOrderQueryRequest {
     type Response = HuabeiAuthOrderQueryResponse;
     type ErrorCode = HuabeiAuthOrderQueryErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.order.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/pcredit/huabei/auth/order/query",
-        path_params: &[],
-        query_params: &["auth_opt_id", "alipay_user_id", "open_id", "out_request_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_QUERY,
+    );
 }
 /// `alipay.pcredit.huabei.auth.order.unfreeze`: 花呗先享解冻或解约接口. Request.
 ///
@@ -1069,13 +1047,9 @@ impl crate::AlipayRequest for HuabeiAuthOrderUnfreezeRequest {
     type Response = HuabeiAuthOrderUnfreezeResponse;
     type ErrorCode = HuabeiAuthOrderUnfreezeErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.order.unfreeze";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/pcredit/huabei/auth/order/unfreeze",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_UNFREEZE,
+    );
 }
 /// `alipay.pcredit.huabei.auth.settle.apply`: 花芝轻会员结算申请. Request.
 ///
@@ -1346,13 +1320,9 @@ impl crate::AlipayRequest for HuabeiAuthSettleApplyRequest {
     type Response = HuabeiAuthSettleApplyResponse;
     type ErrorCode = HuabeiAuthSettleApplyErrorCode;
     const METHOD: &'static str = "alipay.pcredit.huabei.auth.settle.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/alipay/pcredit/huabei/auth/settle/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_PCREDIT_HUABEI_AUTH_SETTLE_APPLY,
+    );
 }
 /// Schema `ExtraParams`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -131,13 +131,9 @@ impl crate::AlipayRequest for ProdSssQueryRequest {
     type Response = ProdSssQueryResponse;
     type ErrorCode = ProdSssQueryErrorCode;
     const METHOD: &'static str = "alipay.security.prod.sss.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/security/prod/sss/query/{bbb}",
-        path_params: &["bbb"],
-        query_params: &["aaa", "aaa_open_id"],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_SECURITY_PROD_SSS_QUERY,
+    );
 }
 /// `alipay.security.risk.customerrisk.send`: 商户数据同步. Request.
 ///
@@ -334,13 +330,9 @@ impl crate::AlipayRequest for RiskCustomerriskSendRequest {
     type Response = RiskCustomerriskSendResponse;
     type ErrorCode = RiskCustomerriskSendErrorCode;
     const METHOD: &'static str = "alipay.security.risk.customerrisk.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/security/risk/customerrisk/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_SECURITY_RISK_CUSTOMERRISK_SEND,
+    );
 }
 /// `alipay.security.risk.verifyidentity.miniapp.confirm`: 小程序核验服务结果确认接口. Request.
 ///
@@ -483,13 +475,9 @@ impl crate::AlipayRequest for RiskVerifyidentityMiniappConfirmRequest {
     type Response = RiskVerifyidentityMiniappConfirmResponse;
     type ErrorCode = RiskVerifyidentityMiniappConfirmErrorCode;
     const METHOD: &'static str = "alipay.security.risk.verifyidentity.miniapp.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/security/risk/verifyidentity/miniapp/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_SECURITY_RISK_VERIFYIDENTITY_MINIAPP_CONFIRM,
+    );
 }
 /// Schema `JinyouTestFive`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -178,13 +178,9 @@ impl crate::AlipayRequest for BaseContentlibStandardcontentBatchqueryRequest {
     type Response = BaseContentlibStandardcontentBatchqueryResponse;
     type ErrorCode = BaseContentlibStandardcontentBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.social.base.contentlib.standardcontent.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/social/base/contentlib/standardcontent/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_SOCIAL_BASE_CONTENTLIB_STANDARDCONTENT_BATCHQUERY,
+    );
 }
 /// Schema `SourceContentInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -209,11 +209,7 @@ impl crate::AlipayRequest for OauthTokenRequest {
     type Response = OauthTokenResponse;
     type ErrorCode = OauthTokenErrorCode;
     const METHOD: &'static str = "alipay.system.oauth.token";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/system/oauth/token",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_SYSTEM_OAUTH_TOKEN,
+    );
 }

@@ -260,25 +260,9 @@ impl crate::AlipayRequest for AdvanceConsultRequest {
     type Response = AdvanceConsultResponse;
     type ErrorCode = AdvanceConsultErrorCode;
     const METHOD: &'static str = "alipay.trade.advance.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/trade/advance/consult",
-        path_params: &[],
-        query_params: &[
-            "alipay_user_id",
-            "consult_scene",
-            "industry_product_code",
-            "sub_merchant_id",
-            "sub_merchant_type",
-            "agreement_no",
-            "estimated_order_amount",
-            "out_trade_no",
-            "need_user_risk_prediction",
-            "trade_digest",
-            "user_out_binding_phone",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ADVANCE_CONSULT,
+    );
 }
 /// `alipay.trade.applepay.authentication.submit`: ApplePay支付鉴权提交. Request.
 ///
@@ -419,13 +403,9 @@ impl crate::AlipayRequest for ApplepayAuthenticationSubmitRequest {
     type Response = ApplepayAuthenticationSubmitResponse;
     type ErrorCode = crate::NoOperationErrorCode;
     const METHOD: &'static str = "alipay.trade.applepay.authentication.submit";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/applepay/authentication/submit",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_APPLEPAY_AUTHENTICATION_SUBMIT,
+    );
 }
 /// `alipay.trade.batch.settle`: 批量结算. Request.
 ///
@@ -662,13 +642,9 @@ impl crate::AlipayRequest for BatchSettleRequest {
     type Response = BatchSettleResponse;
     type ErrorCode = BatchSettleErrorCode;
     const METHOD: &'static str = "alipay.trade.batch.settle";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/batch/settle",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_BATCH_SETTLE,
+    );
 }
 /// `alipay.trade.batch.settle.query`: 批量结算查询. Request.
 ///
@@ -802,13 +778,9 @@ impl crate::AlipayRequest for BatchSettleQueryRequest {
     type Response = BatchSettleQueryResponse;
     type ErrorCode = BatchSettleQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.batch.settle.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/batch/settle/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_BATCH_SETTLE_QUERY,
+    );
 }
 /// `alipay.trade.batch.transfer`: 请款分账. Request.
 ///
@@ -1018,13 +990,9 @@ impl crate::AlipayRequest for BatchTransferRequest {
     type Response = BatchTransferResponse;
     type ErrorCode = BatchTransferErrorCode;
     const METHOD: &'static str = "alipay.trade.batch.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/batch/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_BATCH_TRANSFER,
+    );
 }
 /// `alipay.trade.batch.transfer.query`: 请款分账查询接口. Request.
 ///
@@ -1158,13 +1126,9 @@ impl crate::AlipayRequest for BatchTransferQueryRequest {
     type Response = BatchTransferQueryResponse;
     type ErrorCode = BatchTransferQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.batch.transfer.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/trade/batch/transfer/query",
-        path_params: &[],
-        query_params: &["out_request_no", "settle_no", "extend_params"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_BATCH_TRANSFER_QUERY,
+    );
 }
 /// `alipay.trade.cancel`: 统一收单交易撤销接口. Request.
 ///
@@ -1336,13 +1300,9 @@ impl crate::AlipayRequest for CancelRequest {
     type Response = CancelResponse;
     type ErrorCode = CancelErrorCode;
     const METHOD: &'static str = "alipay.trade.cancel";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/cancel",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_CANCEL,
+    );
 }
 /// `alipay.trade.close`: 统一收单交易关闭接口. Request.
 ///
@@ -1493,13 +1453,9 @@ impl crate::AlipayRequest for CloseRequest {
     type Response = CloseResponse;
     type ErrorCode = CloseErrorCode;
     const METHOD: &'static str = "alipay.trade.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_CLOSE,
+    );
 }
 /// `alipay.trade.create`: 统一收单交易创建接口. Request.
 ///
@@ -2144,13 +2100,9 @@ impl crate::AlipayRequest for CreateRequest {
     type Response = CreateResponse;
     type ErrorCode = CreateErrorCode;
     const METHOD: &'static str = "alipay.trade.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_CREATE,
+    );
 }
 /// `alipay.trade.customs.declare`: 统一收单报关接口. Request.
 ///
@@ -2464,13 +2416,9 @@ impl crate::AlipayRequest for CustomsDeclareRequest {
     type Response = CustomsDeclareResponse;
     type ErrorCode = CustomsDeclareErrorCode;
     const METHOD: &'static str = "alipay.trade.customs.declare";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/customs/declare",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_CUSTOMS_DECLARE,
+    );
 }
 /// `alipay.trade.customs.query`: 查询报关详细信息. Request.
 ///
@@ -2569,13 +2517,9 @@ impl crate::AlipayRequest for CustomsQueryRequest {
     type Response = CustomsQueryResponse;
     type ErrorCode = CustomsQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.customs.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/trade/customs/query",
-        path_params: &[],
-        query_params: &["out_request_nos"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_CUSTOMS_QUERY,
+    );
 }
 /// `alipay.trade.fastpay.refund.query`: 统一收单交易退款查询. Request.
 ///
@@ -2962,13 +2906,9 @@ impl crate::AlipayRequest for FastpayRefundQueryRequest {
     type Response = FastpayRefundQueryResponse;
     type ErrorCode = FastpayRefundQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.fastpay.refund.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/fastpay/refund/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_FASTPAY_REFUND_QUERY,
+    );
 }
 /// `alipay.trade.order.pay`: 统一收单交易订单支付接口. Request.
 ///
@@ -3278,13 +3218,9 @@ impl crate::AlipayRequest for OrderPayRequest {
     type Response = OrderPayResponse;
     type ErrorCode = OrderPayErrorCode;
     const METHOD: &'static str = "alipay.trade.order.pay";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/order/pay",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ORDER_PAY,
+    );
 }
 /// `alipay.trade.order.settle`: 统一收单交易结算接口. Request.
 ///
@@ -3623,13 +3559,9 @@ impl crate::AlipayRequest for OrderSettleRequest {
     type Response = OrderSettleResponse;
     type ErrorCode = OrderSettleErrorCode;
     const METHOD: &'static str = "alipay.trade.order.settle";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/order/settle",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ORDER_SETTLE,
+    );
 }
 /// `alipay.trade.order.settle.query`: 交易分账查询接口. Request.
 ///
@@ -3763,13 +3695,9 @@ impl crate::AlipayRequest for OrderSettleQueryRequest {
     type Response = OrderSettleQueryResponse;
     type ErrorCode = OrderSettleQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.order.settle.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/trade/order/settle/query",
-        path_params: &[],
-        query_params: &["settle_no", "out_request_no", "trade_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ORDER_SETTLE_QUERY,
+    );
 }
 /// `alipay.trade.orderinfo.sync`: 支付宝订单信息同步接口. Request.
 ///
@@ -3930,13 +3858,9 @@ impl crate::AlipayRequest for OrderinfoSyncRequest {
     type Response = OrderinfoSyncResponse;
     type ErrorCode = OrderinfoSyncErrorCode;
     const METHOD: &'static str = "alipay.trade.orderinfo.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/orderinfo/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ORDERINFO_SYNC,
+    );
 }
 /// `alipay.trade.overseas.settle`: 统一境内收单跨境结算接口. Request.
 ///
@@ -4171,13 +4095,9 @@ impl crate::AlipayRequest for OverseasSettleRequest {
     type Response = OverseasSettleResponse;
     type ErrorCode = OverseasSettleErrorCode;
     const METHOD: &'static str = "alipay.trade.overseas.settle";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/overseas/settle",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_OVERSEAS_SETTLE,
+    );
 }
 /// `alipay.trade.pay`: 统一收单交易支付接口. Request.
 ///
@@ -5478,13 +5398,7 @@ impl crate::AlipayRequest for PayRequest {
     type Response = PayResponse;
     type ErrorCode = PayErrorCode;
     const METHOD: &'static str = "alipay.trade.pay";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/pay",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(crate::generated::routes::ALIPAY_TRADE_PAY);
 }
 /// `alipay.trade.precreate`: 统一收单线下交易预创建. Request.
 ///
@@ -6054,13 +5968,9 @@ impl crate::AlipayRequest for PrecreateRequest {
     type Response = PrecreateResponse;
     type ErrorCode = PrecreateErrorCode;
     const METHOD: &'static str = "alipay.trade.precreate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/precreate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_PRECREATE,
+    );
 }
 /// `alipay.trade.query`: 统一收单交易查询. Request.
 ///
@@ -6770,13 +6680,9 @@ impl crate::AlipayRequest for QueryRequest {
     type Response = QueryResponse;
     type ErrorCode = QueryErrorCode;
     const METHOD: &'static str = "alipay.trade.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_QUERY,
+    );
 }
 /// `alipay.trade.refund`: 统一收单交易退款接口. Request.
 ///
@@ -7381,13 +7287,9 @@ impl crate::AlipayRequest for RefundRequest {
     type Response = RefundResponse;
     type ErrorCode = RefundErrorCode;
     const METHOD: &'static str = "alipay.trade.refund";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/refund",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_REFUND,
+    );
 }
 /// `alipay.trade.refund.apply`: 异步退款受理接口. Request.
 ///
@@ -7650,13 +7552,9 @@ impl crate::AlipayRequest for RefundApplyRequest {
     type Response = RefundApplyResponse;
     type ErrorCode = RefundApplyErrorCode;
     const METHOD: &'static str = "alipay.trade.refund.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/refund/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_REFUND_APPLY,
+    );
 }
 /// `alipay.trade.royalty.rate.query`: 分账比例查询. Request.
 ///
@@ -7759,13 +7657,9 @@ impl crate::AlipayRequest for RoyaltyRateQueryRequest {
     type Response = RoyaltyRateQueryResponse;
     type ErrorCode = RoyaltyRateQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.royalty.rate.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/trade/royalty/rate/query",
-        path_params: &[],
-        query_params: &["out_request_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ROYALTY_RATE_QUERY,
+    );
 }
 /// `alipay.trade.royalty.relation.batchquery`: 分账关系查询. Request.
 ///
@@ -7926,13 +7820,9 @@ impl crate::AlipayRequest for RoyaltyRelationBatchqueryRequest {
     type Response = RoyaltyRelationBatchqueryResponse;
     type ErrorCode = RoyaltyRelationBatchqueryErrorCode;
     const METHOD: &'static str = "alipay.trade.royalty.relation.batchquery";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/royalty/relation/batchquery",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ROYALTY_RELATION_BATCHQUERY,
+    );
 }
 /// `alipay.trade.royalty.relation.bind`: 分账关系绑定. Request.
 ///
@@ -8075,13 +7965,9 @@ impl crate::AlipayRequest for RoyaltyRelationBindRequest {
     type Response = RoyaltyRelationBindResponse;
     type ErrorCode = RoyaltyRelationBindErrorCode;
     const METHOD: &'static str = "alipay.trade.royalty.relation.bind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/royalty/relation/bind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ROYALTY_RELATION_BIND,
+    );
 }
 /// `alipay.trade.royalty.relation.unbind`: 分账关系解绑. Request.
 ///
@@ -8204,13 +8090,9 @@ impl crate::AlipayRequest for RoyaltyRelationUnbindRequest {
     type Response = RoyaltyRelationUnbindResponse;
     type ErrorCode = RoyaltyRelationUnbindErrorCode;
     const METHOD: &'static str = "alipay.trade.royalty.relation.unbind";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/royalty/relation/unbind",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_ROYALTY_RELATION_UNBIND,
+    );
 }
 /// `alipay.trade.settle.confirm`: 统一收单确认结算接口. Request.
 ///
@@ -8489,13 +8371,9 @@ impl crate::AlipayRequest for SettleConfirmRequest {
     type Response = SettleConfirmResponse;
     type ErrorCode = SettleConfirmErrorCode;
     const METHOD: &'static str = "alipay.trade.settle.confirm";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/settle/confirm",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_SETTLE_CONFIRM,
+    );
 }
 /// `alipay.trade.settle.receivables.query`: 待结算查询. Request.
 ///
@@ -8672,13 +8550,9 @@ impl crate::AlipayRequest for SettleReceivablesQueryRequest {
     type Response = SettleReceivablesQueryResponse;
     type ErrorCode = SettleReceivablesQueryErrorCode;
     const METHOD: &'static str = "alipay.trade.settle.receivables.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/trade/settle/receivables/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_TRADE_SETTLE_RECEIVABLES_QUERY,
+    );
 }
 /// Schema `AccessParams`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -127,13 +127,9 @@ impl crate::AlipayRequest for AgreementExecutionplanModifyRequest {
     type Response = AgreementExecutionplanModifyResponse;
     type ErrorCode = AgreementExecutionplanModifyErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.executionplan.modify";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/executionplan/modify",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_EXECUTIONPLAN_MODIFY,
+    );
 }
 /// `alipay.user.agreement.migrate`: 代扣协议迁移. Request.
 ///
@@ -248,13 +244,9 @@ impl crate::AlipayRequest for AgreementMigrateRequest {
     type Response = AgreementMigrateResponse;
     type ErrorCode = AgreementMigrateErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.migrate";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/migrate",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_MIGRATE,
+    );
 }
 /// `alipay.user.agreement.permission.create`: 支付宝协议支付许可创建、服务变更接口. Request.
 ///
@@ -415,13 +407,9 @@ impl crate::AlipayRequest for AgreementPermissionCreateRequest {
     type Response = AgreementPermissionCreateResponse;
     type ErrorCode = AgreementPermissionCreateErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.permission.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/permission/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_PERMISSION_CREATE,
+    );
 }
 /// `alipay.user.agreement.query`: 支付宝个人代扣协议查询接口. Request.
 ///
@@ -790,22 +778,9 @@ impl crate::AlipayRequest for AgreementQueryRequest {
     type Response = AgreementQueryResponse;
     type ErrorCode = AgreementQueryErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/user/agreement/query",
-        path_params: &[],
-        query_params: &[
-            "personal_product_code",
-            "alipay_user_id",
-            "alipay_open_id",
-            "alipay_logon_id",
-            "sign_scene",
-            "external_agreement_no",
-            "third_party_type",
-            "agreement_no",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_QUERY,
+    );
 }
 /// `alipay.user.agreement.transfer`: 协议由普通通用代扣协议产品转移到周期扣协议产品. Request.
 ///
@@ -997,13 +972,9 @@ impl crate::AlipayRequest for AgreementTransferRequest {
     type Response = AgreementTransferResponse;
     type ErrorCode = AgreementTransferErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_TRANSFER,
+    );
 }
 /// `alipay.user.agreement.unsign`: 支付宝个人代扣协议解约接口. Request.
 ///
@@ -1229,13 +1200,9 @@ impl crate::AlipayRequest for AgreementUnsignRequest {
     type Response = AgreementUnsignResponse;
     type ErrorCode = AgreementUnsignErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/unsign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_UNSIGN,
+    );
 }
 /// `alipay.user.agreement.userverify.apply`: 协议用户一致性验证. Request.
 ///
@@ -1333,13 +1300,9 @@ impl crate::AlipayRequest for AgreementUserverifyApplyRequest {
     type Response = AgreementUserverifyApplyResponse;
     type ErrorCode = AgreementUserverifyApplyErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.userverify.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/agreement/userverify/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_USERVERIFY_APPLY,
+    );
 }
 /// `alipay.user.agreement.userverify.query`: 用户协议鉴权查询结果. Request.
 ///
@@ -1458,13 +1421,9 @@ impl crate::AlipayRequest for AgreementUserverifyQueryRequest {
     type Response = AgreementUserverifyQueryResponse;
     type ErrorCode = AgreementUserverifyQueryErrorCode;
     const METHOD: &'static str = "alipay.user.agreement.userverify.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/user/agreement/userverify/query",
-        path_params: &[],
-        query_params: &["agreement_no", "apply_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_AGREEMENT_USERVERIFY_QUERY,
+    );
 }
 /// `alipay.user.alipaypoint.budgetlib.query`: 查询集分宝预算库详情. Request.
 ///
@@ -1612,13 +1571,9 @@ impl crate::AlipayRequest for AlipaypointBudgetlibQueryRequest {
     type Response = AlipaypointBudgetlibQueryResponse;
     type ErrorCode = AlipaypointBudgetlibQueryErrorCode;
     const METHOD: &'static str = "alipay.user.alipaypoint.budgetlib.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/user/alipaypoint/budgetlib/query",
-        path_params: &[],
-        query_params: &["budget_code"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_ALIPAYPOINT_BUDGETLIB_QUERY,
+    );
 }
 /// `alipay.user.alipaypoint.send`: 集分宝发放接口. Request.
 ///
@@ -1827,13 +1782,9 @@ impl crate::AlipayRequest for AlipaypointSendRequest {
     type Response = AlipaypointSendResponse;
     type ErrorCode = AlipaypointSendErrorCode;
     const METHOD: &'static str = "alipay.user.alipaypoint.send";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/alipaypoint/send",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_ALIPAYPOINT_SEND,
+    );
 }
 /// `alipay.user.certdoc.certverify.consult`: 实名证件信息比对验证咨询. Request.
 ///
@@ -1962,13 +1913,9 @@ impl crate::AlipayRequest for CertdocCertverifyConsultRequest {
     type Response = CertdocCertverifyConsultResponse;
     type ErrorCode = CertdocCertverifyConsultErrorCode;
     const METHOD: &'static str = "alipay.user.certdoc.certverify.consult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/user/certdoc/certverify/consult",
-        path_params: &[],
-        query_params: &["auth_token", "verify_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_CERTDOC_CERTVERIFY_CONSULT,
+    );
 }
 /// `alipay.user.certdoc.certverify.preconsult`: 实名证件信息比对验证预咨询. Request.
 ///
@@ -2115,13 +2062,9 @@ impl crate::AlipayRequest for CertdocCertverifyPreconsultRequest {
     type Response = CertdocCertverifyPreconsultResponse;
     type ErrorCode = CertdocCertverifyPreconsultErrorCode;
     const METHOD: &'static str = "alipay.user.certdoc.certverify.preconsult";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/certdoc/certverify/preconsult",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_CERTDOC_CERTVERIFY_PRECONSULT,
+    );
 }
 /// `alipay.user.certify.open.initialize`: 身份认证初始化服务. Request.
 ///
@@ -2258,13 +2201,9 @@ impl crate::AlipayRequest for CertifyOpenInitializeRequest {
     type Response = CertifyOpenInitializeResponse;
     type ErrorCode = CertifyOpenInitializeErrorCode;
     const METHOD: &'static str = "alipay.user.certify.open.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/certify/open/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_CERTIFY_OPEN_INITIALIZE,
+    );
 }
 /// `alipay.user.certify.open.query`: 身份认证记录查询. Request.
 ///
@@ -2397,13 +2336,9 @@ impl crate::AlipayRequest for CertifyOpenQueryRequest {
     type Response = CertifyOpenQueryResponse;
     type ErrorCode = CertifyOpenQueryErrorCode;
     const METHOD: &'static str = "alipay.user.certify.open.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/alipay/user/certify/open/query",
-        path_params: &[],
-        query_params: &["certify_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_CERTIFY_OPEN_QUERY,
+    );
 }
 /// `alipay.user.info.share`: 支付宝会员授权信息查询接口. Request.
 ///
@@ -3068,13 +3003,9 @@ impl crate::AlipayRequest for InfoShareRequest {
     type Response = InfoShareResponse;
     type ErrorCode = InfoShareErrorCode;
     const METHOD: &'static str = "alipay.user.info.share";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/info/share",
-        path_params: &[],
-        query_params: &["auth_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_INFO_SHARE,
+    );
 }
 /// `alipay.user.twostage.common.use`: 通用当面付二阶段接口. Request.
 ///
@@ -3233,13 +3164,9 @@ impl crate::AlipayRequest for TwostageCommonUseRequest {
     type Response = TwostageCommonUseResponse;
     type ErrorCode = TwostageCommonUseErrorCode;
     const METHOD: &'static str = "alipay.user.twostage.common.use";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/twostage/common/use",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_TWOSTAGE_COMMON_USE,
+    );
 }
 /// `alipay.user.twostage.indirect.use`: 双联二阶段. Request.
 ///
@@ -3397,13 +3324,9 @@ impl crate::AlipayRequest for TwostageIndirectUseRequest {
     type Response = TwostageIndirectUseResponse;
     type ErrorCode = TwostageIndirectUseErrorCode;
     const METHOD: &'static str = "alipay.user.twostage.indirect.use";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/twostage/indirect/use",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_TWOSTAGE_INDIRECT_USE,
+    );
 }
 /// `alipay.user.userinfo.share`: 支付宝钱包用户信息共享. Request.
 ///
@@ -3845,13 +3768,9 @@ impl crate::AlipayRequest for UserinfoShareRequest {
     type Response = UserinfoShareResponse;
     type ErrorCode = UserinfoShareErrorCode;
     const METHOD: &'static str = "alipay.user.userinfo.share";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/alipay/user/userinfo/share",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ALIPAY_USER_USERINFO_SHARE,
+    );
 }
 /// Schema `AlipayUserDeliverAddress`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -177,13 +177,9 @@ impl crate::AlipayRequest for PayafteruseCreditagreementQueryRequest {
     type Response = PayafteruseCreditagreementQueryResponse;
     type ErrorCode = PayafteruseCreditagreementQueryErrorCode;
     const METHOD: &'static str = "zhima.credit.payafteruse.creditagreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/credit/payafteruse/creditagreement/query",
-        path_params: &[],
-        query_params: &["out_agreement_no", "credit_agreement_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PAYAFTERUSE_CREDITAGREEMENT_QUERY,
+    );
 }
 /// `zhima.credit.payafteruse.creditagreement.transfer`: 芝麻信用服务授权. Request.
 ///
@@ -394,13 +390,9 @@ impl crate::AlipayRequest for PayafteruseCreditagreementTransferRequest {
     type Response = PayafteruseCreditagreementTransferResponse;
     type ErrorCode = PayafteruseCreditagreementTransferErrorCode;
     const METHOD: &'static str = "zhima.credit.payafteruse.creditagreement.transfer";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/payafteruse/creditagreement/transfer",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PAYAFTERUSE_CREDITAGREEMENT_TRANSFER,
+    );
 }
 /// `zhima.credit.payafteruse.creditbizorder.finish`: 结束信用服务订单. Request.
 ///
@@ -555,13 +547,9 @@ impl crate::AlipayRequest for PayafteruseCreditbizorderFinishRequest {
     type Response = PayafteruseCreditbizorderFinishResponse;
     type ErrorCode = PayafteruseCreditbizorderFinishErrorCode;
     const METHOD: &'static str = "zhima.credit.payafteruse.creditbizorder.finish";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/payafteruse/creditbizorder/finish",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PAYAFTERUSE_CREDITBIZORDER_FINISH,
+    );
 }
 /// `zhima.credit.payafteruse.creditbizorder.order`: 芝麻信用服务下单（免用户确认场景）. Request.
 ///
@@ -792,13 +780,9 @@ impl crate::AlipayRequest for PayafteruseCreditbizorderOrderRequest {
     type Response = PayafteruseCreditbizorderOrderResponse;
     type ErrorCode = PayafteruseCreditbizorderOrderErrorCode;
     const METHOD: &'static str = "zhima.credit.payafteruse.creditbizorder.order";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/payafteruse/creditbizorder/order",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PAYAFTERUSE_CREDITBIZORDER_ORDER,
+    );
 }
 /// `zhima.credit.payafteruse.creditbizorder.query`: 信用服务订单查询. Request.
 ///
@@ -981,13 +965,9 @@ impl crate::AlipayRequest for PayafteruseCreditbizorderQueryRequest {
     type Response = PayafteruseCreditbizorderQueryResponse;
     type ErrorCode = PayafteruseCreditbizorderQueryErrorCode;
     const METHOD: &'static str = "zhima.credit.payafteruse.creditbizorder.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/credit/payafteruse/creditbizorder/query",
-        path_params: &[],
-        query_params: &["credit_biz_order_id", "out_order_no"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PAYAFTERUSE_CREDITBIZORDER_QUERY,
+    );
 }
 /// `zhima.credit.pe.zmgo.agreement.query`: 芝麻Go协议查询接口. Request.
 ///
@@ -1158,13 +1138,9 @@ impl crate::AlipayRequest for PeZmgoAgreementQueryRequest {
     type Response = PeZmgoAgreementQueryResponse;
     type ErrorCode = PeZmgoAgreementQueryErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.agreement.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/credit/pe/zmgo/agreement/query",
-        path_params: &[],
-        query_params: &["agreement_id", "alipay_user_id", "open_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_AGREEMENT_QUERY,
+    );
 }
 /// `zhima.credit.pe.zmgo.agreement.unsign`: 芝麻GO协议解约. Request.
 ///
@@ -1319,13 +1295,9 @@ impl crate::AlipayRequest for PeZmgoAgreementUnsignRequest {
     type Response = PeZmgoAgreementUnsignResponse;
     type ErrorCode = PeZmgoAgreementUnsignErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.agreement.unsign";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/pe/zmgo/agreement/unsign",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_AGREEMENT_UNSIGN,
+    );
 }
 /// `zhima.credit.pe.zmgo.bizopt.close`: 芝麻GO签约关单. Request.
 ///
@@ -1511,13 +1483,9 @@ impl crate::AlipayRequest for PeZmgoBizoptCloseRequest {
     type Response = PeZmgoBizoptCloseResponse;
     type ErrorCode = PeZmgoBizoptCloseErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.bizopt.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/pe/zmgo/bizopt/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_BIZOPT_CLOSE,
+    );
 }
 /// `zhima.credit.pe.zmgo.cumulation.sync`: 芝麻go用户数据回传. Request.
 ///
@@ -1820,13 +1788,9 @@ impl crate::AlipayRequest for PeZmgoCumulationSyncRequest {
     type Response = PeZmgoCumulationSyncResponse;
     type ErrorCode = PeZmgoCumulationSyncErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.cumulation.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/pe/zmgo/cumulation/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_CUMULATION_SYNC,
+    );
 }
 /// `zhima.credit.pe.zmgo.preorder.create`: 芝麻GO签约预创单. Request.
 ///
@@ -2109,13 +2073,9 @@ impl crate::AlipayRequest for PeZmgoPreorderCreateRequest {
     type Response = PeZmgoPreorderCreateResponse;
     type ErrorCode = PeZmgoPreorderCreateErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.preorder.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/zhima/credit/pe/zmgo/preorder/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_PREORDER_CREATE,
+    );
 }
 /// `zhima.credit.pe.zmgo.settle.apply`: 芝麻GO结算申请. Request.
 ///
@@ -2432,13 +2392,9 @@ impl crate::AlipayRequest for PeZmgoSettleApplyRequest {
     type Response = PeZmgoSettleApplyResponse;
     type ErrorCode = PeZmgoSettleApplyErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.settle.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/pe/zmgo/settle/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_SETTLE_APPLY,
+    );
 }
 /// `zhima.credit.pe.zmgo.settle.refund`: 芝麻GO结算退款接口. Request.
 ///
@@ -2829,13 +2785,9 @@ impl crate::AlipayRequest for PeZmgoSettleRefundRequest {
     type Response = PeZmgoSettleRefundResponse;
     type ErrorCode = PeZmgoSettleRefundErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.settle.refund";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/credit/pe/zmgo/settle/refund",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_SETTLE_REFUND,
+    );
 }
 /// `zhima.credit.pe.zmgo.settle.unfreeze`: 芝麻GO解冻接口. Request.
 ///
@@ -3079,13 +3031,9 @@ impl crate::AlipayRequest for PeZmgoSettleUnfreezeRequest {
     type Response = PeZmgoSettleUnfreezeResponse;
     type ErrorCode = PeZmgoSettleUnfreezeErrorCode;
     const METHOD: &'static str = "zhima.credit.pe.zmgo.settle.unfreeze";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Put,
-        path: "/v3/zhima/credit/pe/zmgo/settle/unfreeze",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CREDIT_PE_ZMGO_SETTLE_UNFREEZE,
+    );
 }
 /// Schema `AmountTypeData`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

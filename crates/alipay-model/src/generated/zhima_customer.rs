@@ -254,23 +254,9 @@ impl crate::AlipayRequest for JobworthAuthenticationQueryRequest {
     type Response = JobworthAuthenticationQueryResponse;
     type ErrorCode = JobworthAuthenticationQueryErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.authentication.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/customer/jobworth/authentication",
-        path_params: &[],
-        query_params: &[
-            "conn_key",
-            "once_token",
-            "query_type",
-            "identity_type",
-            "service_id",
-            "user_id",
-            "open_id",
-            "cert_no",
-            "cert_type",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_AUTHENTICATION_QUERY,
+    );
 }
 /// `zhima.customer.jobworth.cloudresume.query`: 智能简历基本数据查询. Request.
 ///
@@ -536,13 +522,9 @@ impl crate::AlipayRequest for JobworthCloudresumeQueryRequest {
     type Response = JobworthCloudresumeQueryResponse;
     type ErrorCode = JobworthCloudresumeQueryErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.cloudresume.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/customer/jobworth/cloudresume/query",
-        path_params: &[],
-        query_params: &["conn_key", "once_token"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_CLOUDRESUME_QUERY,
+    );
 }
 /// `zhima.customer.jobworth.info.query`: 职得工作证信息查询. Request.
 ///
@@ -886,33 +868,9 @@ impl crate::AlipayRequest for JobworthInfoQueryRequest {
     type Response = JobworthInfoQueryResponse;
     type ErrorCode = JobworthInfoQueryErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.info.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/customer/jobworth/info/query",
-        path_params: &[],
-        query_params: &[
-            "conn_key",
-            "user_name",
-            "cert_no",
-            "user_id",
-            "open_id",
-            "back_url",
-            "cert_type",
-            "ka_visitor_id",
-            "visitor_type",
-            "visitor_name",
-            "company_certificate",
-            "visitor_url",
-            "has_button",
-            "has_number",
-            "has_qr_code",
-            "has_html",
-            "job_id",
-            "industry_id",
-            "cloud_resume_scene",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_INFO_QUERY,
+    );
 }
 /// `zhima.customer.jobworth.jobdata.add`: 工作证职业数据回流接口. Request.
 ///
@@ -1087,13 +1045,9 @@ impl crate::AlipayRequest for JobworthJobdataAddRequest {
     type Response = JobworthJobdataAddResponse;
     type ErrorCode = JobworthJobdataAddErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.jobdata.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/customer/jobworth/jobdata/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_JOBDATA_ADD,
+    );
 }
 /// `zhima.customer.jobworth.picture.upload`: 职得工作证图片上传. Request.
 ///
@@ -1218,13 +1172,9 @@ impl crate::AlipayRequest for JobworthPictureUploadRequest {
     type Response = JobworthPictureUploadResponse;
     type ErrorCode = JobworthPictureUploadErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.picture.upload";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/customer/jobworth/picture/upload",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_PICTURE_UPLOAD,
+    );
 }
 /// `zhima.customer.jobworth.position.add`: 职得工作证岗位收集. Request.
 ///
@@ -1331,13 +1281,9 @@ impl crate::AlipayRequest for JobworthPositionAddRequest {
     type Response = JobworthPositionAddResponse;
     type ErrorCode = JobworthPositionAddErrorCode;
     const METHOD: &'static str = "zhima.customer.jobworth.position.add";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/customer/jobworth/position/add",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_CUSTOMER_JOBWORTH_POSITION_ADD,
+    );
 }
 /// Schema `CloudResumeCertificateInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -211,13 +211,9 @@ impl crate::AlipayRequest for SubsidiariesApplyRequest {
     type Response = SubsidiariesApplyResponse;
     type ErrorCode = SubsidiariesApplyErrorCode;
     const METHOD: &'static str = "zhima.merchant.subsidiaries.apply";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/merchant/subsidiaries/apply",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_SUBSIDIARIES_APPLY,
+    );
 }
 /// `zhima.merchant.subsidiaries.close`: 关闭子商户信息工单. Request.
 ///
@@ -359,13 +355,9 @@ impl crate::AlipayRequest for SubsidiariesCloseRequest {
     type Response = SubsidiariesCloseResponse;
     type ErrorCode = SubsidiariesCloseErrorCode;
     const METHOD: &'static str = "zhima.merchant.subsidiaries.close";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/merchant/subsidiaries/close",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_SUBSIDIARIES_CLOSE,
+    );
 }
 /// `zhima.merchant.zmgo.cumulate.query`: 商家芝麻GO累计数据查询接口. Request.
 ///
@@ -572,21 +564,9 @@ impl crate::AlipayRequest for ZmgoCumulateQueryRequest {
     type Response = ZmgoCumulateQueryResponse;
     type ErrorCode = ZmgoCumulateQueryErrorCode;
     const METHOD: &'static str = "zhima.merchant.zmgo.cumulate.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/merchant/zmgo/cumulate/query",
-        path_params: &[],
-        query_params: &[
-            "agreement_id",
-            "user_id",
-            "open_id",
-            "provider_pid",
-            "need_detail",
-            "page_no",
-            "page_size",
-        ],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_ZMGO_CUMULATE_QUERY,
+    );
 }
 /// `zhima.merchant.zmgo.cumulate.sync`: 商家芝麻GO累计数据回传接口. Request.
 ///
@@ -816,13 +796,9 @@ impl crate::AlipayRequest for ZmgoCumulateSyncRequest {
     type Response = ZmgoCumulateSyncResponse;
     type ErrorCode = ZmgoCumulateSyncErrorCode;
     const METHOD: &'static str = "zhima.merchant.zmgo.cumulate.sync";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/merchant/zmgo/cumulate/sync",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_ZMGO_CUMULATE_SYNC,
+    );
 }
 /// `zhima.merchant.zmgo.template.create`: 商户创建芝麻GO模板接口. Request.
 ///
@@ -1034,13 +1010,9 @@ impl crate::AlipayRequest for ZmgoTemplateCreateRequest {
     type Response = ZmgoTemplateCreateResponse;
     type ErrorCode = ZmgoTemplateCreateErrorCode;
     const METHOD: &'static str = "zhima.merchant.zmgo.template.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zhima/merchant/zmgo/template/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_ZMGO_TEMPLATE_CREATE,
+    );
 }
 /// `zhima.merchant.zmgo.template.query`: 芝麻GO模板查询. Request.
 ///
@@ -1197,13 +1169,9 @@ impl crate::AlipayRequest for ZmgoTemplateQueryRequest {
     type Response = ZmgoTemplateQueryResponse;
     type ErrorCode = ZmgoTemplateQueryErrorCode;
     const METHOD: &'static str = "zhima.merchant.zmgo.template.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Get,
-        path: "/v3/zhima/merchant/zmgo/template/query",
-        path_params: &[],
-        query_params: &["template_no", "partner_id"],
-        body: crate::V3Body::Empty,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZHIMA_MERCHANT_ZMGO_TEMPLATE_QUERY,
+    );
 }
 /// Schema `AmountTypeSyncData`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -236,13 +236,9 @@ impl crate::AlipayRequest for CustomerFacemanageCreateRequest {
     type Response = CustomerFacemanageCreateResponse;
     type ErrorCode = CustomerFacemanageCreateErrorCode;
     const METHOD: &'static str = "zoloz.authentication.customer.facemanage.create";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zoloz/authentication/customer/facemanage/create",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZOLOZ_AUTHENTICATION_CUSTOMER_FACEMANAGE_CREATE,
+    );
 }
 /// `zoloz.authentication.customer.facemanage.delete`: 热脸出库. Request.
 ///
@@ -462,13 +458,9 @@ impl crate::AlipayRequest for CustomerFacemanageDeleteRequest {
     type Response = CustomerFacemanageDeleteResponse;
     type ErrorCode = CustomerFacemanageDeleteErrorCode;
     const METHOD: &'static str = "zoloz.authentication.customer.facemanage.delete";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zoloz/authentication/customer/facemanage/delete",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZOLOZ_AUTHENTICATION_CUSTOMER_FACEMANAGE_DELETE,
+    );
 }
 /// `zoloz.authentication.customer.ftoken.query`: 查询刷脸结果信息接口. Request.
 ///
@@ -672,13 +664,9 @@ impl crate::AlipayRequest for CustomerFtokenQueryRequest {
     type Response = CustomerFtokenQueryResponse;
     type ErrorCode = CustomerFtokenQueryErrorCode;
     const METHOD: &'static str = "zoloz.authentication.customer.ftoken.query";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zoloz/authentication/customer/ftoken/query",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZOLOZ_AUTHENTICATION_CUSTOMER_FTOKEN_QUERY,
+    );
 }
 /// `zoloz.authentication.customer.smilepay.initialize`: 人脸刷脸付初始化. Request.
 ///
@@ -798,13 +786,9 @@ impl crate::AlipayRequest for CustomerSmilepayInitializeRequest {
     type Response = CustomerSmilepayInitializeResponse;
     type ErrorCode = CustomerSmilepayInitializeErrorCode;
     const METHOD: &'static str = "zoloz.authentication.customer.smilepay.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zoloz/authentication/customer/smilepay/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZOLOZ_AUTHENTICATION_CUSTOMER_SMILEPAY_INITIALIZE,
+    );
 }
 /// `zoloz.authentication.smilepay.initialize`: 刷脸支付初始化. Request.
 ///
@@ -1033,13 +1017,9 @@ impl crate::AlipayRequest for SmilepayInitializeRequest {
     type Response = SmilepayInitializeResponse;
     type ErrorCode = SmilepayInitializeErrorCode;
     const METHOD: &'static str = "zoloz.authentication.smilepay.initialize";
-    const V3: Option<crate::V3Route> = Some(crate::V3Route {
-        method: crate::HttpMethod::Post,
-        path: "/v3/zoloz/authentication/smilepay/initialize",
-        path_params: &[],
-        query_params: &[],
-        body: crate::V3Body::Json,
-    });
+    const V3: Option<crate::V3Route> = Some(
+        crate::generated::routes::ZOLOZ_AUTHENTICATION_SMILEPAY_INITIALIZE,
+    );
 }
 /// Schema `FaceExtInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
