@@ -278,19 +278,7 @@ impl Totals {
                 }
             }
             Row::Summary(r) if r.is_total() => self.summary_total = Some(r.clone()),
-            Row::Summary(r) => {
-                let s = &mut self.summary;
-                s.trade_count = s.trade_count.saturating_add(r.trade_count);
-                s.refund_count = s.refund_count.saturating_add(r.refund_count);
-                s.order_amount += r.order_amount;
-                s.received += r.received;
-                s.alipay_discount += r.alipay_discount;
-                s.merchant_discount += r.merchant_discount;
-                s.card_amount += r.card_amount;
-                s.service_fee += r.service_fee;
-                s.profit_share += r.profit_share;
-                s.net_received += r.net_received;
-            }
+            Row::Summary(r) => self.summary.add_figures(r),
         }
     }
 

@@ -565,6 +565,20 @@ impl SummaryRow {
         self.store_id == "合计"
     }
 
+    /// Adds the counts and amounts of `other` to this row (store and extra columns unchanged).
+    pub(crate) fn add_figures(&mut self, other: &SummaryRow) {
+        self.trade_count = self.trade_count.saturating_add(other.trade_count);
+        self.refund_count = self.refund_count.saturating_add(other.refund_count);
+        self.order_amount += other.order_amount;
+        self.received += other.received;
+        self.alipay_discount += other.alipay_discount;
+        self.merchant_discount += other.merchant_discount;
+        self.card_amount += other.card_amount;
+        self.service_fee += other.service_fee;
+        self.profit_share += other.profit_share;
+        self.net_received += other.net_received;
+    }
+
     pub(crate) fn from_cells(c: &Cells<'_>) -> Result<Self, Error> {
         Ok(Self {
             store_id: c.text(0),

@@ -190,19 +190,21 @@ impl Summary {
 }
 
 fn accumulate(s: &mut SummaryRow, r: &DetailRow, refund: bool) {
-    if refund {
-        s.refund_count = s.refund_count.saturating_add(1);
-    } else {
-        s.trade_count = s.trade_count.saturating_add(1);
-    }
-    s.order_amount += r.order_amount;
-    s.received += r.received;
-    s.alipay_discount += r.alipay_discount;
-    s.merchant_discount += r.merchant_discount;
-    s.card_amount += r.card_amount;
-    s.service_fee += r.service_fee;
-    s.profit_share += r.profit_share;
-    s.net_received += net_received(r.received, r.service_fee);
+    s.add_figures(&SummaryRow {
+        store_id: String::new(),
+        store_name: String::new(),
+        trade_count: u64::from(!refund),
+        refund_count: u64::from(refund),
+        order_amount: r.order_amount,
+        received: r.received,
+        alipay_discount: r.alipay_discount,
+        merchant_discount: r.merchant_discount,
+        card_amount: r.card_amount,
+        service_fee: r.service_fee,
+        profit_share: r.profit_share,
+        net_received: net_received(r.received, r.service_fee),
+        extra: Vec::new(),
+    });
 }
 
 /// 实收净额 of one detail row: 商家实收 − 服务费 (unverified, see [`Summary`]).
