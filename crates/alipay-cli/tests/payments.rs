@@ -622,46 +622,27 @@ fn call_v2_and_v3() {
         "{}",
         run.stderr
     );
-    // v3 GET: the JSON object becomes the query string.
-    let out = ok(
-        &[
+    // v3 GET, asked for with --http-method or taken from the operation's generated route: the
+    // JSON object becomes the query string.
+    for http_method in [&["--http-method", "GET"][..], &[]] {
+        let mut args = vec![
             "call",
             "alipay.data.dataservice.bill.downloadurl.query",
             "--config",
             &config,
             "--v3",
-            "--http-method",
-            "GET",
-        ],
-        br#"{"bill_type":"trade","bill_date":"2024-05"}"#,
-    );
-    let node: Value = serde_json::from_str(&out).unwrap();
-    assert!(
-        node["bill_download_url"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{base}/downloadBillFile.resource?bizType=trade&")),
-        "{node}"
-    );
-    // v3 without --http-method: the operation's generated route (GET, fields as the query).
-    let out = ok(
-        &[
-            "call",
-            "alipay.data.dataservice.bill.downloadurl.query",
-            "--config",
-            &config,
-            "--v3",
-        ],
-        br#"{"bill_type":"trade","bill_date":"2024-05"}"#,
-    );
-    let node: Value = serde_json::from_str(&out).unwrap();
-    assert!(
-        node["bill_download_url"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{base}/downloadBillFile.resource?bizType=trade&")),
-        "{node}"
-    );
+        ];
+        args.extend_from_slice(http_method);
+        let out = ok(&args, br#"{"bill_type":"trade","bill_date":"2024-05"}"#);
+        let node: Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            node["bill_download_url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{base}/downloadBillFile.resource?bizType=trade&")),
+            "{http_method:?}: {node}"
+        );
+    }
     fails_with(
         2,
         &[
