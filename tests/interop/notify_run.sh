@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
-"$here/notify_python_setup.sh"
+"$here/python_setup.sh"
 
 cd "$repo"
 REQUIRE_INTEROP_PYTHON=1 cargo test --locked -p alipay-tests --test it notify::interop -- --nocapture "$@"

@@ -964,7 +964,7 @@ fn interop_python_sdk() {
         .map_or_else(|| repo_root().join(".cache/interop-python"), PathBuf::from);
     let python = dir.join("bin/python");
     if !python.is_file() {
-        let msg = "python interop oracle not installed; run tests/interop/notify_python_setup.sh; not run";
+        let msg = "python interop oracle not installed; run tests/interop/python_setup.sh; not run";
         if std::env::var("REQUIRE_INTEROP_PYTHON").is_ok_and(|v| v == "1") {
             panic!("{msg} (REQUIRE_INTEROP_PYTHON=1 requires it)");
         }
