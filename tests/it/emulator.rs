@@ -372,6 +372,17 @@ impl Caller {
         self.call_with(method, biz, &[], false).await.0
     }
 
+    /// The `trade_status` that `alipay.trade.query` answers for `out_trade_no`.
+    async fn trade_status(&self, out_trade_no: &str) -> Value {
+        let q = self
+            .call(
+                "alipay.trade.query",
+                &json!({ "out_trade_no": out_trade_no }),
+            )
+            .await;
+        q["trade_status"].clone()
+    }
+
     async fn call_with(
         &self,
         method: &str,
@@ -476,10 +487,7 @@ async fn precreate_scan_pay_query_and_the_notification() {
     let page = http(emu.addr(), "GET", &cashier, &[], b"").await.unwrap();
     assert!(page.text().contains("<button id=\"pay\""));
     assert!(page.text().contains("88.88"));
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"T1"}))
-        .await;
-    assert_eq!(q["trade_status"], "WAIT_BUYER_PAY");
+    assert_eq!(app.trade_status("T1").await, "WAIT_BUYER_PAY");
 
     let paid = emu.control().pay("T1").await.unwrap();
     assert_eq!(paid["trade"]["trade_status"], "TRADE_SUCCESS");
@@ -740,15 +748,9 @@ async fn bar_code_outcomes_follow_the_auth_code() {
         .call("alipay.trade.pay", &pay("P2", "281234567890120003"))
         .await;
     assert_eq!(waiting["code"], "10003");
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"P2"}))
-        .await;
-    assert_eq!(q["trade_status"], "WAIT_BUYER_PAY");
+    assert_eq!(app.trade_status("P2").await, "WAIT_BUYER_PAY");
     emu.advance(Duration::from_secs(4)).await;
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"P2"}))
-        .await;
-    assert_eq!(q["trade_status"], "WAIT_BUYER_PAY");
+    assert_eq!(app.trade_status("P2").await, "WAIT_BUYER_PAY");
     emu.advance(Duration::from_secs(1)).await;
     let q = app
         .call("alipay.trade.query", &json!({"out_trade_no":"P2"}))
@@ -785,10 +787,7 @@ async fn bar_code_outcomes_follow_the_auth_code() {
     assert_eq!(c["action"], "close");
     assert_eq!(c["retry_flag"], "N");
     emu.advance(Duration::from_secs(10)).await;
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"P5"}))
-        .await;
-    assert_eq!(q["trade_status"], "TRADE_CLOSED");
+    assert_eq!(app.trade_status("P5").await, "TRADE_CLOSED");
 }
 
 #[tokio::test]
@@ -869,11 +868,9 @@ async fn refunds_are_partial_cumulative_and_idempotent() {
         .call("alipay.trade.refund", &refund("RF2", "70.00"))
         .await;
     assert_eq!(r2["refund_fee"], "100.00");
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"R1"}))
-        .await;
     assert_eq!(
-        q["trade_status"], "TRADE_CLOSED",
+        app.trade_status("R1").await,
+        "TRADE_CLOSED",
         "a full refund closes the trade"
     );
 
@@ -918,10 +915,7 @@ async fn cancel_close_and_settle() {
     assert_eq!(c["action"], "refund");
     assert_eq!(c["retry_flag"], "N");
     assert_eq!(c["gmt_refund_pay"], "2024-05-13 10:00:00");
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"C1"}))
-        .await;
-    assert_eq!(q["trade_status"], "TRADE_CLOSED");
+    assert_eq!(app.trade_status("C1").await, "TRADE_CLOSED");
     // Cancel of an unknown out_trade_no: no action, and the number is burnt.
     let c = app
         .call("alipay.trade.cancel", &json!({"out_trade_no":"C2"}))
@@ -1025,27 +1019,16 @@ async fn timeouts_close_unpaid_trades() {
     assert_eq!(bad["sub_code"], "ACQ.INVALID_PARAMETER");
 
     emu.advance(Duration::from_secs(59)).await;
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"E1"}))
-        .await;
-    assert_eq!(q["trade_status"], "WAIT_BUYER_PAY");
+    assert_eq!(app.trade_status("E1").await, "WAIT_BUYER_PAY");
     emu.advance(Duration::from_secs(1)).await;
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"E1"}))
-        .await;
-    assert_eq!(q["trade_status"], "TRADE_CLOSED");
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"E2"}))
-        .await;
+    assert_eq!(app.trade_status("E1").await, "TRADE_CLOSED");
     assert_eq!(
-        q["trade_status"], "WAIT_BUYER_PAY",
+        app.trade_status("E2").await,
+        "WAIT_BUYER_PAY",
         "time_expire wins over timeout_express"
     );
     emu.advance(Duration::from_secs(29 * 60)).await;
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"E2"}))
-        .await;
-    assert_eq!(q["trade_status"], "TRADE_CLOSED");
+    assert_eq!(app.trade_status("E2").await, "TRADE_CLOSED");
     let got = hook.wait_for(1).await;
     let fields = decode_form(&got[0].1, Charset::Utf8);
     assert_eq!(field(&fields, "trade_status"), Some("TRADE_CLOSED"));
@@ -2158,10 +2141,7 @@ async fn a_restarted_emulator_continues_from_its_state_dir() {
         creds.alipay_public_key_pem
     );
     let app = Caller::new(&second, second.app());
-    let q = app
-        .call("alipay.trade.query", &json!({"out_trade_no":"D1"}))
-        .await;
-    assert_eq!(q["trade_status"], "TRADE_SUCCESS");
+    assert_eq!(app.trade_status("D1").await, "TRADE_SUCCESS");
     let r = app
         .call(
             "alipay.trade.refund",
