@@ -238,6 +238,8 @@ enum Kind {
     Decode(Option<String>),
     Config,
     Request,
+    Bill,
+    Io,
 }
 
 impl Error {
@@ -262,6 +264,34 @@ impl Error {
     pub(crate) fn transport(err: TransportError) -> Self {
         let timeout = err.is_timeout();
         Self::new(Kind::Transport { timeout }, "the HTTP exchange failed").with_source(err)
+    }
+
+    /// A transport failure with context (which exchange, how far it got).
+    #[cfg_attr(
+        not(feature = "bill"),
+        allow(dead_code, reason = "bills need the `bill` feature")
+    )]
+    pub(crate) fn transport_with(message: impl Into<String>, err: TransportError) -> Self {
+        let timeout = err.is_timeout();
+        Self::new(Kind::Transport { timeout }, message).with_source(err)
+    }
+
+    /// A bill file that cannot be read; the source is the `alipay_bill::Error`.
+    #[cfg_attr(
+        not(feature = "bill"),
+        allow(dead_code, reason = "bills need the `bill` feature")
+    )]
+    pub(crate) fn bill(message: impl Into<String>) -> Self {
+        Self::new(Kind::Bill, message)
+    }
+
+    /// A local file could not be created, written or renamed; the source is the I/O error.
+    #[cfg_attr(
+        not(feature = "bill"),
+        allow(dead_code, reason = "bills need the `bill` feature")
+    )]
+    pub(crate) fn io(message: impl Into<String>) -> Self {
+        Self::new(Kind::Io, message)
     }
 
     pub(crate) fn timeout(message: impl Into<String>) -> Self {
@@ -321,6 +351,18 @@ impl Error {
                 .is_some_and(TransportError::is_not_sent)
     }
 
+    /// A response body was larger than a limit: the transport's, or that of a bill download
+    /// ([`bill::MAX_BILL_BYTES_IN_MEMORY`](crate::bill::MAX_BILL_BYTES_IN_MEMORY) for
+    /// `download_bill`). Part of [`is_transport`](Self::is_transport).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self.kind, Kind::Transport { .. })
+            && self
+                .source
+                .as_deref()
+                .and_then(|s| s.downcast_ref::<TransportError>())
+                .is_some_and(TransportError::is_too_large)
+    }
+
     /// The call timed out (the client's total timeout or the transport's).
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind, Kind::Transport { timeout: true })
@@ -371,6 +413,19 @@ impl Error {
     pub fn is_request(&self) -> bool {
         matches!(self.kind, Kind::Request)
     }
+
+    /// A bill could not be read: the downloaded file is not a ZIP or a bill CSV, a table is
+    /// malformed, or a bill value (a date) does not parse. The source is the `alipay-bill`
+    /// error, which names the entry, line and column.
+    pub fn is_bill(&self) -> bool {
+        matches!(self.kind, Kind::Bill)
+    }
+
+    /// A local file could not be created, written or renamed (a bill saved to disk); the source
+    /// is the [`std::io::Error`].
+    pub fn is_io(&self) -> bool {
+        matches!(self.kind, Kind::Io)
+    }
 }
 
 impl fmt::Debug for Error {
@@ -395,6 +450,15 @@ impl StdError for Error {
         self.source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// A bill error: [`Error::is_bill`], with the `alipay-bill` error as its source. So `?` works
+/// on bill dates and table readers in functions that return this error.
+#[cfg(feature = "bill")]
+impl From<alipay_bill::Error> for Error {
+    fn from(e: alipay_bill::Error) -> Self {
+        Error::new(Kind::Bill, e.to_string()).with_source(e)
     }
 }
 
@@ -447,6 +511,20 @@ mod tests {
             api.to_json(),
             serde_json::json!({"code":"ACQ.SYSTEM_ERROR","message":"busy","http_status":500})
         );
+        let e = Error::transport_with(
+            "GET http://h/bill: 3 bytes received",
+            TransportError::too_large("big"),
+        );
+        assert!(e.is_transport() && e.is_too_large() && !e.is_timeout());
+        assert_eq!(e.to_string(), "GET http://h/bill: 3 bytes received");
+        assert!(!Error::timeout("x").is_too_large());
+        let e = Error::transport_with("slow", TransportError::timeout("idle"));
+        assert!(e.is_timeout() && !e.is_too_large());
+        let io = Error::io("cannot create /x.part")
+            .with_source(std::io::Error::new(std::io::ErrorKind::NotFound, "no dir"));
+        assert!(io.is_io() && !io.is_transport() && !io.is_bill());
+        assert_eq!(io.source().unwrap().to_string(), "no dir");
+        assert!(Error::bill("not a ZIP").is_bill());
         let e = Error::from_api(api);
         assert!(e.is_api());
         assert_eq!(

@@ -13,6 +13,9 @@
 //!   [`Client::sdk_execute`] — redirect payments: an auto-submitting form, a URL, an order
 //!   string.
 //! * [`Client::pay_barcode`] — pay, query on an unknown outcome, cancel at the deadline.
+//! * [`Client::download_bill`] / [`Client::download_bill_to_file`] (feature `bill`) — the bill
+//!   URL query and the download at once; the bill as typed rows checked against its footers
+//!   ([`bill::Bill`]), or streamed to a file with progress.
 //! * [`Error`] — `is_api()`, `is_transport()`, `is_signature()`, `is_decode()`, `is_timeout()`.
 //! * [`config::ClientConfig`] — the TOML configuration of the CLI.
 //!
@@ -54,11 +57,15 @@
 //!
 //! * `hyper-rustls` (default) — the default HTTP transport.
 //! * `aws-lc-rs` (default) / `rust-crypto` — the RSA backend of `alipay-sign`.
+//! * `bill` (default) — [`Client::download_bill`], [`Client::download_bill_to_file`] and the
+//!   [`bill`] module (`alipay-bill` re-exported, with [`bill::Bill`]).
 //! * `test-util` — the transport test doubles, as [`transport::test_util`].
 //! * `full` — every API family of `alipay-model`.
 
 mod api;
 mod barcode;
+#[cfg(feature = "bill")]
+pub mod bill;
 mod certs;
 mod client;
 mod clock;
