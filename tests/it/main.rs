@@ -2,6 +2,7 @@
 //! interop against the official SDKs, and end-to-end flows.
 
 mod bill;
+mod bill_download;
 mod browser;
 mod client;
 mod conformance;
