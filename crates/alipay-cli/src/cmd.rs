@@ -6,7 +6,6 @@ pub(crate) mod call;
 mod cert;
 mod client;
 pub(crate) mod demo;
-mod download;
 pub(crate) mod emulator;
 mod keys;
 mod notify;

@@ -10,7 +10,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::cmd::client::{self, Failure};
-use crate::cmd::download::{self, DownloadError};
 
 use crate::cli::BillFormat;
 use crate::error::{CliError, describe};
@@ -124,8 +123,10 @@ pub(crate) struct DownloadArgs {
     out: Option<PathBuf>,
 }
 
-/// Queries the download URL (verified like any call), then streams the ZIP to `--out`, with a
-/// progress bar when stderr is a terminal. Prints `{"path", "bytes", "bill_type", "bill_date"}`.
+/// Queries the download URL (verified like any call), then streams the ZIP to `--out` through
+/// the client's transport ([`alipay::Client::download_bill_to_file`]: `<out>.part`, renamed
+/// once complete), with a progress bar when stderr is a terminal. Prints
+/// `{"path", "bytes", "bill_type", "bill_date"}`.
 pub(crate) fn download(args: &DownloadArgs) -> Result<Report, CliError> {
     client::finish(run_download(args))
 }
@@ -137,7 +138,6 @@ fn run_download(args: &DownloadArgs) -> Result<Report, Failure> {
             args.date
         ))
     })?;
-    let date = date.to_string();
     let bill_type = args.bill_type.as_str();
     let out = args
         .out
@@ -147,55 +147,58 @@ fn run_download(args: &DownloadArgs) -> Result<Report, Failure> {
     let loaded = client::load(&args.config, None)?;
 
     let bar = progress_bar();
-    let result = runtime.block_on(async {
-        bar.set_message("asking for the download URL");
-        let url = loaded
-            .client
-            .bill_download_url(bill_type, &date)
-            .await
-            .map_err(Step::Url)?;
-        bar.set_message(format!("{bill_type} bill {date}"));
-        download::to_file(&url, &out, |done, total| {
+    bar.set_message("asking for the download URL");
+    let mut started = false;
+    let result = runtime.block_on(loaded.client.download_bill_to_file(
+        bill_type,
+        date,
+        &out,
+        |done, total| {
+            if !started {
+                bar.set_message(format!("{bill_type} bill {date}"));
+                started = true;
+            }
             if let Some(total) = total {
                 bar.set_length(total);
             }
             bar.set_position(done);
-        })
-        .await
-        .map_err(Step::Download)
-    });
+        },
+    ));
     drop(runtime);
     match result {
-        Ok(bytes) => {
+        Ok(saved) => {
             bar.finish_and_clear();
             Ok(Report::json(json!({
                 "path": out.to_string_lossy(),
-                "bytes": bytes,
+                "bytes": saved.bytes,
                 "bill_type": bill_type,
-                "bill_date": date,
+                "bill_date": date.to_string(),
             })))
         }
         Err(e) => {
             bar.abandon();
-            match e {
-                Step::Url(api) => client::call_failure(&api),
-                Step::Download(DownloadError::Transport(m)) => Err(Failure::Untrusted(format!(
-                    "downloading the {bill_type} bill of {date}: {m}"
-                ))),
-                Step::Download(DownloadError::Io(m)) => {
-                    Err(Failure::Usage(CliError::new(format!("--out: {m}"))))
-                }
-            }
+            download_failure(&e, bill_type, date)
         }
     }
 }
 
-/// The step of a download that failed.
-enum Step {
-    /// The URL query.
-    Url(alipay::Error),
-    /// The download itself.
-    Download(DownloadError),
+/// Exit codes of a failed download: the API error (exit 1) or an untrusted answer (exit 3) as
+/// for any call; the file not writable (exit 2, `--out: …`); any other failure of the download
+/// (exit 3).
+fn download_failure(e: &alipay::Error, bill_type: &str, date: BillDate) -> Result<Report, Failure> {
+    if e.is_io() {
+        return Err(Failure::Usage(CliError::new(format!(
+            "--out: {}",
+            describe(e)
+        ))));
+    }
+    if e.is_api() || e.is_signature() || e.is_config() || e.is_request() {
+        return client::call_failure(e);
+    }
+    Err(Failure::Untrusted(format!(
+        "downloading the {bill_type} bill of {date}: {}",
+        describe(e)
+    )))
 }
 
 /// A byte progress bar on stderr when it is a terminal; hidden otherwise (pipes, CI, tests).
