@@ -320,6 +320,7 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
@@ -344,6 +345,7 @@ impl Scanner<'_> {
         Error::response(format!("{what} (at byte {at} of the response body)"))
     }
 
+    #[inline]
     fn expect(&mut self, c: u8) -> Result<(), Error> {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -361,10 +363,7 @@ impl Scanner<'_> {
         loop {
             // Skip ordinary bytes in one pass; stop at anything the grammar cares about.
             let rest = self.b.get(self.pos..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || (multibyte && c >= 0x81))
-                .unwrap_or(rest.len());
+            self.pos += string_stop(rest, multibyte);
             match self.next() {
                 None => return Err(self.error_at(start, "unterminated string")),
                 Some(b'"') => return Ok((start, self.pos)),
@@ -459,6 +458,43 @@ impl Scanner<'_> {
             Some(_) => Err(self.error("unexpected character")),
         }
     }
+}
+
+/// The offset in `rest` of the first byte a string scan must look at — `"`, `\\`, a control
+/// byte, or with `multibyte` a byte ≥ 0x80 — or `rest.len()`. Tests eight bytes at a time (each
+/// test is exact about whether the word holds such a byte), then finds the byte one by one.
+#[inline]
+fn string_stop(rest: &[u8], multibyte: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Non-zero exactly when some byte of `v` is below `n` (`n` ≤ 0x80): a borrow into a byte's
+    /// high bit that the byte did not have. Which byte is flagged may be wrong, whether any is
+    /// is not.
+    const fn has_less(v: u64, n: u64) -> u64 {
+        v.wrapping_sub(ONES * n) & !v & HIGH
+    }
+    let mut i = 0;
+    for chunk in rest.chunks_exact(8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        let mut special = has_less(x ^ (ONES * u64::from(b'"')), 1)
+            | has_less(x ^ (ONES * u64::from(b'\\')), 1)
+            | has_less(x, 0x20);
+        if multibyte {
+            special |= x & HIGH;
+        }
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    let tail = rest.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || (multibyte && c >= 0x81))
+        .unwrap_or(tail.len())
 }
 
 fn is_number(t: &[u8]) -> bool {
@@ -577,6 +613,10 @@ mod tests {
             r#"{"m_response":{},"sign":1}"#,
             r#"{"m_response":{"a":tru}}"#,
             r#"{"m_response":{"a":01}}"#,
+            r#"{"m_response":{"a":"b}}"#,
+            r#"{"m_response":{"a":[}}"#,
+            "{\"m_response\":{\"a\":\"raw control \u{1}\"}}",
+            r#"{"m_response":{"a":1]}"#,
             "<html>502</html>",
         ] {
             assert!(
@@ -586,5 +626,36 @@ mod tests {
         }
         let deep = format!("{{\"m_response\":{}{}}}", "[".repeat(500), "]".repeat(500));
         assert!(extract_response(deep.as_bytes(), "m", Charset::Utf8).is_err());
+    }
+
+    #[test]
+    fn string_stop_agrees_with_a_byte_by_byte_scan() {
+        let naive = |rest: &[u8], multibyte: bool| {
+            rest.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20 || (multibyte && c >= 0x81))
+                .unwrap_or(rest.len())
+        };
+        // Every stop byte (and the bytes around the thresholds) at every offset of a 19-byte
+        // run of ordinary bytes, with high bytes before it in half the cases.
+        for special in [
+            b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x5b, 0x7f, 0x80, 0x81, 0xfe, 0xff,
+        ] {
+            for at in 0..19 {
+                for lead in [&b""[..], "中".as_bytes()] {
+                    let mut buf = lead.to_vec();
+                    buf.extend(std::iter::repeat_n(b'a', 19));
+                    buf[lead.len() + at] = special;
+                    for multibyte in [false, true] {
+                        assert_eq!(
+                            string_stop(&buf, multibyte),
+                            naive(&buf, multibyte),
+                            "{special:#04x} at {at}, lead {lead:?}, multibyte {multibyte}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(string_stop(b"", false), 0);
+        assert_eq!(string_stop(b"abcdefghijklmnop", false), 16);
     }
 }
