@@ -108,7 +108,9 @@ impl TransportError {
         self.kind == Kind::TooLarge
     }
 
-    /// The request itself was unusable (bad URI, unsupported scheme).
+    /// The request itself was unusable (bad URI, unsupported scheme), or the transport's
+    /// configuration was (an unusable proxy URL or root certificate, from
+    /// `HyperTransportBuilder::build`).
     pub fn is_invalid_request(&self) -> bool {
         self.kind == Kind::InvalidRequest
     }
