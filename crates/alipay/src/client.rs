@@ -431,6 +431,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     proxy: Option<String>,
+    tls_roots: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -557,9 +558,40 @@ impl ClientBuilder {
         self
     }
 
-    /// An HTTP proxy for the default transport (`http://[user:password@]host:port`).
+    /// A proxy for the default transport, tunnelled with `CONNECT` (TLS to the gateway runs end
+    /// to end): `http://[user:password@]host[:port]` (port 80 by default) or
+    /// `https://[user:password@]host[:port]` (port 443 by default; TLS to the proxy too, its
+    /// certificate verified like any server's — add a corporate CA with
+    /// [`add_root_certificate`](Self::add_root_certificate)). An unusable URL fails
+    /// [`build`](Self::build); credentials never show in `Debug` output or errors.
+    ///
+    /// ```no_run
+    /// # fn demo(app_key: &[u8], alipay_key: &[u8]) -> Result<(), alipay::Error> {
+    /// let corporate_ca = std::fs::read("corporate-ca.pem").unwrap_or_default();
+    /// let client = alipay::Client::builder()
+    ///     .app_id("2021000000000001")
+    ///     .app_private_key(app_key)
+    ///     .alipay_public_key(alipay_key)
+    ///     .proxy("https://alice:s3cret@proxy.corp.example:8443")
+    ///     .add_root_certificate(corporate_ca)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
+        self
+    }
+
+    /// Makes the default transport trust one more TLS root certificate besides Mozilla's webpki
+    /// roots — a corporate `https://` proxy's, a TLS-inspecting gateway's or a private CA's —
+    /// for every TLS connection (to the proxy and to the gateway). PEM text with one or several
+    /// certificates, or one DER certificate; may be called several times. Unusable input fails
+    /// [`build`](Self::build) with a configuration error naming the problem.
+    ///
+    /// This is about TLS only; it has nothing to do with the Alipay root certificate of
+    /// certificate mode ([`certificates`](Self::certificates)), which checks signatures.
+    pub fn add_root_certificate(mut self, pem_or_der: impl AsRef<[u8]>) -> Self {
+        self.tls_roots.push(pem_or_der.as_ref().to_vec());
         self
     }
 
@@ -569,7 +601,8 @@ impl ClientBuilder {
         self
     }
 
-    /// A custom HTTP transport (then `connect_timeout` and `proxy` do not apply).
+    /// A custom HTTP transport (then `connect_timeout`, `proxy` and `add_root_certificate` do
+    /// not apply).
     pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
         self.transport = Some(transport);
         self
@@ -639,7 +672,7 @@ impl ClientBuilder {
         let timeout = self.timeout.unwrap_or(Duration::from_secs(30));
         let transport = match self.transport {
             Some(t) => t,
-            None => default_transport(timeout, self.connect_timeout, self.proxy)?,
+            None => default_transport(timeout, self.connect_timeout, self.proxy, &self.tls_roots)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -703,6 +736,7 @@ fn default_transport(
     timeout: Duration,
     connect_timeout: Option<Duration>,
     proxy: Option<String>,
+    tls_roots: &[Vec<u8>],
 ) -> Result<Arc<dyn HttpTransport>, Error> {
     let mut b = alipay_transport::HyperTransport::builder().timeout(timeout);
     if let Some(c) = connect_timeout {
@@ -710,6 +744,9 @@ fn default_transport(
     }
     if let Some(p) = proxy {
         b = b.proxy(p);
+    }
+    for root in tls_roots {
+        b = b.add_root_certificate(root);
     }
     let t = b.build().map_err(|e| {
         Error::config(format!("cannot build the HTTP transport: {e}")).with_source(e)
@@ -722,8 +759,79 @@ fn default_transport(
     _timeout: Duration,
     _connect_timeout: Option<Duration>,
     _proxy: Option<String>,
+    _tls_roots: &[Vec<u8>],
 ) -> Result<Arc<dyn HttpTransport>, Error> {
     Err(Error::config(
         "no transport is set and the default one is not compiled in; enable the `hyper-rustls` feature or call ClientBuilder::transport",
     ))
+}
+
+#[cfg(all(test, feature = "hyper-rustls"))]
+mod tests {
+    use super::*;
+
+    const APP_KEY: &[u8] = include_bytes!("../tests/data/app_private_pkcs1.pem");
+    const ALIPAY_KEY: &[u8] = include_bytes!("../tests/data/alipay_public.pem");
+    /// The test CA of alipay-transport's loopback tests.
+    const TEST_CA: &[u8] = include_bytes!("../../alipay-transport/tests/data/ca.pem");
+
+    fn builder() -> ClientBuilder {
+        Client::builder()
+            .app_id("2021000000000001")
+            .app_private_key(APP_KEY)
+            .alipay_public_key(ALIPAY_KEY)
+    }
+
+    #[test]
+    fn https_proxy_and_tls_roots_reach_the_default_transport() {
+        let client = builder()
+            .proxy("https://alice:s3cret@proxy.corp.example")
+            .add_root_certificate(TEST_CA)
+            .build()
+            .unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains(r#"proxy: Some("https://proxy.corp.example:443")"#),
+            "{shown}"
+        );
+        assert!(shown.contains("added_roots: 1"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+
+        let err = builder()
+            .add_root_certificate(TEST_CA)
+            .add_root_certificate(b"not a certificate")
+            .build()
+            .unwrap_err();
+        assert!(err.is_config(), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "cannot build the HTTP transport: unusable root certificate (add_root_certificate call 2): the input (not PEM, so read as DER) cannot be a trust anchor: "
+            ),
+            "{message}"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+
+        let err = builder()
+            .proxy("socks5://alice:s3cret@proxy:1080")
+            .build()
+            .unwrap_err();
+        assert!(err.is_config(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "cannot build the HTTP transport: unusable proxy URL: only http:// and https:// proxies are supported; expected http[s]://[user:password@]host:port"
+        );
+        assert!(!format!("{err:?}").contains("s3cret"));
+
+        // A custom transport: the proxy and the roots are not used (nor checked).
+        let custom: Arc<dyn HttpTransport> =
+            Arc::new(alipay_transport::HyperTransport::new().unwrap());
+        assert!(
+            builder()
+                .transport(custom)
+                .add_root_certificate(b"not a certificate")
+                .build()
+                .is_ok()
+        );
+    }
 }
