@@ -507,6 +507,27 @@ fn base64_encode(input: &[u8]) -> String {
     out
 }
 
+/// `http://host/…` with the port written out (`http://host:80/…`). hyper-util's proxy tunnel
+/// asks for port 443 when the URI has none, whatever the scheme; with the port explicit, the
+/// `CONNECT` names port 80. The `Host` header is unchanged: hyper leaves a scheme's default
+/// port out of it.
+fn with_explicit_port(uri: Uri) -> Uri {
+    if uri.scheme() != Some(&http::uri::Scheme::HTTP) || uri.port().is_some() {
+        return uri;
+    }
+    let Some(authority) = uri.authority().map(|a| format!("{}:80", a.as_str())) else {
+        return uri;
+    };
+    let mut parts = uri.clone().into_parts();
+    match authority.parse() {
+        Ok(authority) => {
+            parts.authority = Some(authority);
+            Uri::from_parts(parts).unwrap_or(uri)
+        }
+        Err(_) => uri,
+    }
+}
+
 impl HyperTransport {
     /// A builder with the defaults: 10 s connect timeout, 30 s total timeout, 16 MiB limit.
     pub fn builder() -> HyperTransportBuilder {
@@ -524,7 +545,10 @@ impl HyperTransport {
         request: HttpRequest,
         described: &str,
     ) -> Result<http::Response<Incoming>, TransportError> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        if !matches!(self.inner, Inner::Direct(_)) {
+            parts.uri = with_explicit_port(parts.uri);
+        }
         let request = http::Request::from_parts(parts, Full::new(body));
         match &self.inner {
             Inner::Direct(c) => c.request(request).await,
@@ -703,6 +727,24 @@ impl futures_core::Stream for Frames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxied_http_uris_get_an_explicit_port() {
+        let cases = [
+            ("http://localhost/a?b=c", "http://localhost:80/a?b=c"),
+            ("http://[::1]/a", "http://[::1]:80/a"),
+            ("http://localhost:8080/a", "http://localhost:8080/a"),
+            (
+                "https://openapi.alipay.com/gateway.do",
+                "https://openapi.alipay.com/gateway.do",
+            ),
+            ("/relative", "/relative"),
+        ];
+        for (given, expected) in cases {
+            let uri: Uri = given.parse().unwrap();
+            assert_eq!(with_explicit_port(uri).to_string(), expected, "{given}");
+        }
+    }
 
     #[test]
     fn proxy_urls() {
@@ -1379,6 +1421,42 @@ mod loopback_tests {
 
         let err = t.send(post("/relative".to_owned(), "")).await.unwrap_err();
         assert!(err.is_invalid_request());
+    }
+
+    #[tokio::test]
+    async fn a_portless_http_target_is_tunnelled_to_port_80() {
+        // A proxy that records the CONNECT line and refuses the tunnel.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = tokio::spawn(async move {
+            let (mut client, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                client.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        let t = HyperTransport::builder()
+            .proxy(format!("http://{addr}"))
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let err = t
+            .send(post("http://localhost/x".to_owned(), ""))
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        let head = tokio::time::timeout(Duration::from_secs(5), seen)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            head.starts_with("CONNECT localhost:80 HTTP/1.1\r\n"),
+            "{head}"
+        );
     }
 
     #[tokio::test]
