@@ -156,7 +156,9 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Time to establish the TCP connection (default 10 s). `None` waits forever.
+    /// Time to establish the TCP connection (default 10 s). `None` waits forever. The TLS
+    /// handshakes that follow (with the server, and with an `https://` proxy) are bounded by the
+    /// total [`timeout`](Self::timeout).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
