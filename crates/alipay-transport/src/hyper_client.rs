@@ -1491,6 +1491,19 @@ mod loopback_tests {
         assert_eq!(tunnels.lock().unwrap().len(), 1);
     }
 
+    /// A transport through the proxy at `url` (10 s timeout), trusting the test CA when `ca`.
+    fn through(url: String, ca: bool) -> HyperTransport {
+        let builder = HyperTransport::builder()
+            .timeout(Duration::from_secs(10))
+            .proxy(url);
+        let builder = if ca {
+            builder.add_root_certificate(CA_PEM)
+        } else {
+            builder
+        };
+        builder.build().unwrap()
+    }
+
     /// The `Display` texts of an error and its causes.
     fn chain(err: &dyn std::error::Error) -> Vec<String> {
         let mut out = vec![err.to_string()];
@@ -1509,12 +1522,7 @@ mod loopback_tests {
         let plain = origin().await;
         let secure = tls_origin().await;
         let (proxy, tunnels, handshakes) = tls_proxy().await;
-        let t = HyperTransport::builder()
-            .timeout(Duration::from_secs(10))
-            .proxy(format!("https://u:p@{proxy}"))
-            .add_root_certificate(CA_PEM)
-            .build()
-            .unwrap();
+        let t = through(format!("https://u:p@{proxy}"), true);
         let shown = format!("{t:?}");
         assert!(
             shown.contains(&format!("proxy: Some(\"https://{proxy}\")")),
@@ -1571,11 +1579,7 @@ mod loopback_tests {
 
         // The proxy's certificate is not signed by a webpki root: the TLS handshake with the
         // proxy fails, so nothing (not even the CONNECT with its credentials) is sent.
-        let t = HyperTransport::builder()
-            .timeout(Duration::from_secs(10))
-            .proxy(format!("https://u:p@{proxy}"))
-            .build()
-            .unwrap();
+        let t = through(format!("https://u:p@{proxy}"), false);
         for url in [
             format!("http://{plain}/echo"),
             format!("https://{secure}/echo"),
@@ -1598,12 +1602,7 @@ mod loopback_tests {
         assert_eq!(handshakes.load(Ordering::SeqCst), 0);
 
         // The right CA, wrong credentials: the proxy answers 407, a connect error.
-        let t = HyperTransport::builder()
-            .timeout(Duration::from_secs(10))
-            .proxy(format!("https://u:wrong@{proxy}"))
-            .add_root_certificate(CA_PEM)
-            .build()
-            .unwrap();
+        let t = through(format!("https://u:wrong@{proxy}"), true);
         let err = t
             .send(post(format!("https://{secure}/echo"), ""))
             .await
@@ -1611,12 +1610,7 @@ mod loopback_tests {
         assert!(err.is_connect() && err.is_not_sent(), "{err:?}");
         assert!(!chain(&err).iter().any(|c| c.contains("wrong")));
         // No credentials at all: refused the same way.
-        let t = HyperTransport::builder()
-            .timeout(Duration::from_secs(10))
-            .proxy(format!("https://{proxy}"))
-            .add_root_certificate(CA_PEM)
-            .build()
-            .unwrap();
+        let t = through(format!("https://{proxy}"), true);
         let err = t
             .send(post(format!("http://{plain}/echo"), ""))
             .await
@@ -1627,12 +1621,7 @@ mod loopback_tests {
 
         // An https:// proxy URL pointing at a plain-HTTP server: it answers the TLS hello with
         // an HTTP error, which is no TLS; a connect error.
-        let t = HyperTransport::builder()
-            .timeout(Duration::from_secs(10))
-            .proxy(format!("https://u:p@{plain}"))
-            .add_root_certificate(CA_PEM)
-            .build()
-            .unwrap();
+        let t = through(format!("https://u:p@{plain}"), true);
         let err = t
             .send(post(format!("http://{plain}/echo"), ""))
             .await
