@@ -1113,17 +1113,22 @@ mod tests {
             .query("token", "SECRET")
     }
 
-    #[tokio::test]
-    async fn download_bill_reads_the_zip_as_typed_rows_that_add_up() {
-        let zip = trade_zip();
-        let replay = ReplayTransport::new()
+    /// The URL query, then `zip` served with its length, in `chunk`-byte chunks.
+    fn serving(zip: &[u8], chunk: usize) -> ReplayTransport {
+        ReplayTransport::new()
             .exchange(url_query(), url_answer(URL))
             .exchange(
                 download(),
-                RecordedResponse::new(200, zip.clone())
+                RecordedResponse::new(200, zip.to_vec())
                     .header("content-length", zip.len().to_string())
-                    .chunk_size(100),
-            );
+                    .chunk_size(chunk),
+            )
+    }
+
+    #[tokio::test]
+    async fn download_bill_reads_the_zip_as_typed_rows_that_add_up() {
+        let zip = trade_zip();
+        let replay = serving(&zip, 100);
         let mut bill = client(&replay)
             .download_bill("trade", date())
             .await
@@ -1396,14 +1401,7 @@ mod tests {
     #[tokio::test]
     async fn download_to_file_reports_progress_and_renames_when_complete() {
         let zip = trade_zip();
-        let replay = ReplayTransport::new()
-            .exchange(url_query(), url_answer(URL))
-            .exchange(
-                download(),
-                RecordedResponse::new(200, zip.clone())
-                    .header("content-length", zip.len().to_string())
-                    .chunk_size(300),
-            );
+        let replay = serving(&zip, 300);
         let dir = scratch("progress");
         let out = dir.join("bill.zip");
         let mut calls = Vec::new();
