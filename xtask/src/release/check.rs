@@ -173,6 +173,14 @@ fn cargo_package(
     order: &[String],
     options: &Options,
 ) -> Result<BTreeMap<String, String>, String> {
+    if let Some(src) = registry_src_dir() {
+        let crates: Vec<String> = order
+            .iter()
+            .filter_map(|name| ws.member(name))
+            .map(|p| format!("{}-{}", p.name, p.version))
+            .collect();
+        forget_earlier_extractions(&src, &crates)?;
+    }
     let mut command = tools.cargo(&ws.root);
     command.args(["package", "--locked"]);
     if options.allow_dirty {
@@ -219,6 +227,45 @@ fn cargo_package(
         return Err(format!("`{what}` failed ({status}):\n{detail}"));
     }
     Ok(summaries)
+}
+
+/// `$CARGO_HOME/registry/src` (`~/.cargo/registry/src` by default).
+fn registry_src_dir() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    Some(home.join("registry").join("src"))
+}
+
+/// Removes what cargo extracted from `.crate` files of these `name-version`s in earlier checks.
+///
+/// Cargo verifies each package against the `.crate` files packaged before it through a local
+/// registry, and extracts a registry crate only once per registry path: its sources stay in
+/// `registry/src/<registry>/<name>-<version>`. A second check of the same version from the same
+/// checkout, after the sources changed, would then build against the first check's copy. Local
+/// registries have directories whose name starts with `-`; crates.io's (`index.crates.io-…`)
+/// are never touched.
+pub(crate) fn forget_earlier_extractions(src: &Path, crates: &[String]) -> Result<(), String> {
+    let Ok(registries) = std::fs::read_dir(src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for krate in crates {
+            let dir = registry.path().join(krate);
+            if dir.is_dir() {
+                std::fs::remove_dir_all(&dir).map_err(|e| {
+                    format!(
+                        "cannot remove {}, extracted by an earlier check: {e}",
+                        dir.display()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Report {

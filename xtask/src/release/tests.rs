@@ -1188,3 +1188,36 @@ fn human_sizes() {
     assert_eq!(check::human_bytes(77_336), "75.5 KiB");
     assert_eq!(check::human_bytes(10 * 1024 * 1024), "10.0 MiB");
 }
+
+#[test]
+fn earlier_extractions_of_local_registries_are_forgotten() {
+    let ws = TempWs::new("extractions");
+    for dir in [
+        "-0123abcd/alipay-0.1.0",
+        "-0123abcd/alipay-sign-0.1.0",
+        "-0123abcd/serde-1.0.0",
+        "-4567ef01/alipay-0.1.0",
+        "index.crates.io-1949cf8c6b5b557f/alipay-0.1.0",
+    ] {
+        ws.write(&format!("{dir}/src/lib.rs"), "");
+    }
+    check::forget_earlier_extractions(
+        &ws.root,
+        &["alipay-0.1.0".to_owned(), "alipay-sign-0.1.0".to_owned()],
+    )
+    .unwrap();
+    let left: Vec<bool> = [
+        "-0123abcd/alipay-0.1.0",
+        "-0123abcd/alipay-sign-0.1.0",
+        "-0123abcd/serde-1.0.0",
+        "-4567ef01/alipay-0.1.0",
+        "index.crates.io-1949cf8c6b5b557f/alipay-0.1.0",
+    ]
+    .iter()
+    .map(|d| ws.root.join(d).is_dir())
+    .collect();
+    assert_eq!(left, [false, false, true, false, true]);
+    // No registry directory at all: nothing to do.
+    check::forget_earlier_extractions(&ws.root.join("absent"), &["alipay-0.1.0".to_owned()])
+        .unwrap();
+}
