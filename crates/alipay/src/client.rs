@@ -772,8 +772,10 @@ mod tests {
 
     const APP_KEY: &[u8] = include_bytes!("../tests/data/app_private_pkcs1.pem");
     const ALIPAY_KEY: &[u8] = include_bytes!("../tests/data/alipay_public.pem");
-    /// The test CA of alipay-transport's loopback tests.
-    const TEST_CA: &[u8] = include_bytes!("../../alipay-transport/tests/data/ca.pem");
+    /// A self-signed P-256 certificate (key discarded), made with
+    /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null
+    /// -subj "/CN=alipay-rs facade test root" -days 36500`.
+    const TEST_CA: &[u8] = include_bytes!("../tests/data/tls_root.pem");
 
     fn builder() -> ClientBuilder {
         Client::builder()
