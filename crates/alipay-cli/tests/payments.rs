@@ -684,60 +684,45 @@ fn call_v2_and_v3() {
     assert!(out.contains("\"trade_status\":\"TRADE_SUCCESS\""), "{out}");
 
     // Usage and config errors: exit 2.
-    fails_with(
-        2,
-        &["call", "alipay.trade.query", "--config", &config],
-        b"\"x\"",
-        "stdin is a JSON string; expected the biz_content as a JSON object (or null for none)",
-    );
-    fails_with(
-        2,
-        &[
-            "call",
-            "alipay.trade.query",
-            "--config",
-            &config,
-            "--http-method",
-            "GET",
-        ],
-        b"{}",
-        "--http-method applies to v3 calls",
-    );
-    fails_with(
-        2,
-        &[
-            "call",
-            "alipay.trade.query",
-            "--config",
-            &gw.path("missing.toml"),
-        ],
-        b"{}",
-        "--config: cannot read the client config",
-    );
+    let missing = gw.path("missing.toml");
     let bad = gw.config("bad.toml", "sign_type = 'MD5'\n");
-    fails_with(
-        2,
-        &["call", "alipay.trade.query", "--config", &bad],
-        b"{}",
-        "sign_type:",
-    );
     let unknown = gw.config("unknown.toml", "alipay_key = 'x'\n");
-    fails_with(
-        2,
-        &["call", "alipay.trade.query", "--config", &unknown],
-        b"{}",
-        "unknown field `alipay_key`",
-    );
     let both = gw.config(
         "both.toml",
         "alipay_public_key = 'alipay_public_key.pem'\napp_cert = 'app_private_key.pem'\n",
     );
-    fails_with(
-        2,
-        &["call", "alipay.trade.query", "--config", &both],
-        b"{}",
-        "sets both alipay_public_key and certificates",
-    );
+    for (config, extra, stdin, needle) in [
+        (
+            &config,
+            &[][..],
+            &b"\"x\""[..],
+            "stdin is a JSON string; expected the biz_content as a JSON object (or null for none)",
+        ),
+        (
+            &config,
+            &["--http-method", "GET"],
+            b"{}",
+            "--http-method applies to v3 calls",
+        ),
+        (
+            &missing,
+            &[],
+            b"{}",
+            "--config: cannot read the client config",
+        ),
+        (&bad, &[], b"{}", "sign_type:"),
+        (&unknown, &[], b"{}", "unknown field `alipay_key`"),
+        (
+            &both,
+            &[],
+            b"{}",
+            "sets both alipay_public_key and certificates",
+        ),
+    ] {
+        let mut args = vec!["call", "alipay.trade.query", "--config", config];
+        args.extend_from_slice(extra);
+        fails_with(2, &args, stdin, needle);
+    }
     fails_with(2, &["call", "alipay.trade.query"], b"{}", "--config <FILE>");
 }
 
@@ -998,46 +983,26 @@ fn bill_download_then_parse() {
         "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.bill_not_exist\",\"sub_msg\":\"账单不存在\"}\n"
     );
     assert!(!Path::new(&gw.path("future.zip")).exists());
-    fails_with(
-        2,
-        &[
-            "bill",
-            "download",
-            "--config",
-            &config,
-            "--type",
-            "trade",
-            "--date",
-            "2024-13-01",
-        ],
-        b"",
-        "--date is \"2024-13-01\"; expected a day yyyy-MM-dd or a month yyyy-MM",
-    );
-    fails_with(
-        2,
-        &[
-            "bill", "download", "--config", &config, "--type", "fund", "--date", "2024-05",
-        ],
-        b"",
-        "invalid value 'fund'",
-    );
-    fails_with(
-        2,
-        &[
-            "bill",
-            "download",
-            "--config",
-            &config,
-            "--type",
-            "trade",
-            "--date",
-            "2024-05-13",
-            "--out",
-            &gw.path("no/such/dir/x.zip"),
-        ],
-        b"",
-        "--out: cannot create",
-    );
+    // Usage errors: exit 2.
+    let bad_dir = gw.path("no/such/dir/x.zip");
+    for (args, needle) in [
+        (
+            &["--type", "trade", "--date", "2024-13-01"][..],
+            "--date is \"2024-13-01\"; expected a day yyyy-MM-dd or a month yyyy-MM",
+        ),
+        (
+            &["--type", "fund", "--date", "2024-05"],
+            "invalid value 'fund'",
+        ),
+        (
+            &["--type", "trade", "--date", "2024-05-13", "--out", &bad_dir],
+            "--out: cannot create",
+        ),
+    ] {
+        let mut all = vec!["bill", "download", "--config", &config];
+        all.extend_from_slice(args);
+        fails_with(2, &all, b"", needle);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
