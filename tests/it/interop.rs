@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
+use crate::support::Rng;
 use alipay_sign::{
     AesKey, AuthString, Certificate, Charset, EmptyValues, PrivateKey, PublicKey, RsaSigner,
     RsaVerifier, Rule, SignType, Signer, Verifier, canonical_string, canonical_string_with,
@@ -1614,48 +1615,6 @@ fn field<'a>(v: &'a Value, name: &str) -> Result<&'a str, String> {
 // ---------------------------------------------------------------------------------------------
 // Random data
 // ---------------------------------------------------------------------------------------------
-
-/// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform-enough value in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        let n64 = u64::try_from(n).unwrap();
-        usize::try_from(self.next_u64() % n64).unwrap()
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next_u64().to_le_bytes()[0]).collect()
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
-}
 
 const SPECIAL: &[char] = &[
     '&', '=', '%', '+', '"', '\'', '{', '}', '[', ']', ':', ',', '/', '\\', '?', '#', '@', '!',

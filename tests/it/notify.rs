@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::support::Rng;
 use alipay_notify::{
     Amount, CertSnPolicy, CertificateSet, CharsetSource, DbackStatus, Event, MerchantOrder,
     MessagePayload, NotifyBuilder, NotifyRule, NotifyVerifier, OrderField, RuleChoice, RuleReason,
@@ -820,26 +821,6 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A small deterministic generator (xorshift64*), so a failing case can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
 const VALUES_ANY: [&str; 9] = [
     "100% off + 买一送一 & a=b",
     "~tilde *star 'quote' \"double\"",
@@ -872,7 +853,7 @@ fn interop_case(
             for (k, v) in payment_fields() {
                 fields.push((k.to_owned(), v.to_owned()));
             }
-            fields.push(("notify_id".into(), format!("n{i}-{}", rng.next())));
+            fields.push(("notify_id".into(), format!("n{i}-{}", rng.next_u64())));
             NotifyRule::V1
         }
         _ => {
@@ -893,7 +874,7 @@ fn interop_case(
         }
     };
     for key in ["subject", "body", "passback_params", "memo"] {
-        fields.push((key.to_owned(), rng.pick(&pool).to_owned()));
+        fields.push((key.to_owned(), (*rng.pick(&pool)).to_owned()));
     }
     // Keys are unique: the notify_id pushed last wins.
     let mut seen = std::collections::HashSet::new();
@@ -978,7 +959,7 @@ fn interop_python_sdk() {
     );
     let key_file = repo_root().join("crates/alipay-sign/tests/data/alipay_private_pkcs1.pem");
     let verifier = alipay_verifier();
-    let mut rng = Rng(20_240_513);
+    let mut rng = Rng::new(20_240_513);
     let cases = 60;
     for i in 0..cases {
         let (fields, rule, charset) = interop_case(
@@ -1117,7 +1098,7 @@ fn interop_node_sdk() {
         resp["result"]["verified"].as_bool().unwrap()
     };
     let signer = signer(&alipay_private());
-    let mut rng = Rng(7_771_234);
+    let mut rng = Rng::new(7_771_234);
     let cases = 30;
     for i in 0..cases {
         let (fields, rule, charset) = interop_case(&mut rng, i, &[Charset::Utf8]);

@@ -35,6 +35,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use crate::support::Rng;
 use alipay::model::trade::{AppPayRequest, PagePayRequest, WapPayRequest};
 use alipay::model::{Amount, RedirectRequest};
 use alipay::{Client, FixedClock, RequestOptions, format_v2_timestamp};
@@ -91,38 +92,6 @@ fn seed() -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Case generation
 // ---------------------------------------------------------------------------------------------
-
-/// SplitMix64: small, seedable, good enough to pick test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn alnum(&mut self, len: usize) -> String {
-        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len)
-            .map(|_| char::from(CHARS[self.below(CHARS.len())]))
-            .collect()
-    }
-}
 
 /// One of these is in every subject, in turn, so every kind of character is covered whatever the
 /// seed.
@@ -186,7 +155,8 @@ fn text(rng: &mut Rng, required: Option<&str>, max: usize) -> String {
             out.push_str(r);
         }
         if i < n {
-            out.push_str(rng.pick(&FRAGMENTS));
+            let fragment: &&str = rng.pick(&FRAGMENTS);
+            out.push_str(fragment);
         }
     }
     out
@@ -334,7 +304,7 @@ fn generate(seed: u64) -> Vec<Case> {
     let keys = Keys::load();
     let app_cert_sn = alipay::sign::cert_sn(&keys.app_cert).unwrap();
     let root_cert_sn = alipay::sign::root_cert_sn(&keys.root).unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut cases = Vec::new();
     let modes = KEY_MODES
         .iter()
@@ -342,14 +312,14 @@ fn generate(seed: u64) -> Vec<Case> {
         .chain(std::iter::repeat_n(KeyMode::WrongKey, CONTROL_ROUNDS));
     for (round, mode) in modes.enumerate() {
         // Up to a year after the base time, whole seconds (the timestamp has no fraction).
-        let now_ms = BASE_UNIX_MS + (rng.next() % (365 * 86_400)) * 1000;
+        let now_ms = BASE_UNIX_MS + (rng.next_u64() % (365 * 86_400)) * 1000;
         let client = keys.client(mode, round, now_ms);
         for output in OUTPUTS {
             let n = cases.len();
             let len = 1 + rng.below(20);
             let order = Order {
                 out_trade_no: format!("T{n}{}", rng.alnum(len)),
-                amount: Amount::from_fen(1 + rng.next() % 10_000_000_000),
+                amount: Amount::from_fen(1 + rng.next_u64() % 10_000_000_000),
                 subject: text(
                     &mut rng,
                     Some(REQUIRED_FRAGMENTS[n % REQUIRED_FRAGMENTS.len()]),
