@@ -401,38 +401,35 @@ fn render(
             order.biz_content().unwrap(),
         )
     }
+    // The order of a case, of any of the three redirect request types.
+    macro_rules! order {
+        ($request:ident) => {{
+            let mut order = $request::new(o.out_trade_no.as_str(), o.amount, o.subject.as_str());
+            order.body.clone_from(&o.body);
+            order.passback_params.clone_from(&o.passback_params);
+            order
+        }};
+    }
     match output {
-        Output::PagePayForm | Output::PagePayUrl => {
-            let mut order =
-                PagePayRequest::new(o.out_trade_no.as_str(), o.amount, o.subject.as_str());
-            order.body.clone_from(&o.body);
-            order.passback_params.clone_from(&o.passback_params);
-            let r = if output == Output::PagePayForm {
-                client.page_pay(&order, options)
-            } else {
-                client.page_pay_url(&order, options)
-            };
-            finish(&order, r)
+        Output::PagePayForm => {
+            let order = order!(PagePayRequest);
+            finish(&order, client.page_pay(&order, options))
         }
-        Output::WapPayForm | Output::WapPayUrl => {
-            let mut order =
-                WapPayRequest::new(o.out_trade_no.as_str(), o.amount, o.subject.as_str());
-            order.body.clone_from(&o.body);
-            order.passback_params.clone_from(&o.passback_params);
-            let r = if output == Output::WapPayForm {
-                client.wap_pay(&order, options)
-            } else {
-                client.wap_pay_url(&order, options)
-            };
-            finish(&order, r)
+        Output::PagePayUrl => {
+            let order = order!(PagePayRequest);
+            finish(&order, client.page_pay_url(&order, options))
+        }
+        Output::WapPayForm => {
+            let order = order!(WapPayRequest);
+            finish(&order, client.wap_pay(&order, options))
+        }
+        Output::WapPayUrl => {
+            let order = order!(WapPayRequest);
+            finish(&order, client.wap_pay_url(&order, options))
         }
         Output::AppPay => {
-            let mut order =
-                AppPayRequest::new(o.out_trade_no.as_str(), o.amount, o.subject.as_str());
-            order.body.clone_from(&o.body);
-            order.passback_params.clone_from(&o.passback_params);
-            let r = client.app_pay(&order, options);
-            finish(&order, r)
+            let order = order!(AppPayRequest);
+            finish(&order, client.app_pay(&order, options))
         }
     }
 }
