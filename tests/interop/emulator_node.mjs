@@ -15,23 +15,14 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const WANT_VERSION = '4.14.0';
+import { openSdk } from './sdk.mjs';
 
 const [installDir, configPath] = process.argv.slice(2);
 if (!installDir || !configPath) {
   process.stderr.write('usage: node emulator_node.mjs <install dir> <config.json>\n');
   process.exit(2);
 }
-const pkgDir = path.join(installDir, 'node_modules', 'alipay-sdk');
-const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
-if (pkg.version !== WANT_VERSION) {
-  process.stderr.write(`alipay-sdk ${pkg.version} found, ${WANT_VERSION} expected\n`);
-  process.exit(2);
-}
-const { AlipaySdk } = await import(pathToFileURL(path.join(pkgDir, 'dist', 'esm', 'alipay.js')).href);
+const { AlipaySdk } = await openSdk(installDir).load('alipay.js');
 const config = JSON.parse(fs.readFileSync(configPath, 'utf8'));
 
 const checks = [];

@@ -15,27 +15,17 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createPublicKey, createVerify } from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { pathToFileURL } from 'node:url';
-
-const WANT_VERSION = '4.14.0';
+import { openSdk } from './sdk.mjs';
 
 const installDir = process.argv[2] || process.env.INTEROP_NODE_DIR;
 if (!installDir) {
   process.stderr.write('usage: node oracle.mjs <install dir>\n');
   process.exit(2);
 }
-const pkgDir = path.join(installDir, 'node_modules', 'alipay-sdk');
-const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
-if (pkg.version !== WANT_VERSION) {
-  process.stderr.write(`alipay-sdk ${pkg.version} found, ${WANT_VERSION} expected\n`);
-  process.exit(2);
-}
-const dist = path.join(pkgDir, 'dist', 'esm');
-const load = file => import(pathToFileURL(path.join(dist, file)).href);
+const { version: sdkVersion, load } = openSdk(installDir);
 const { AlipaySdk } = await load('alipay.js');
 const util = await load('util.js');
 const certutil = await load('antcertutil.js');
@@ -210,7 +200,7 @@ async function v3Request(req) {
 }
 
 const ops = {
-  hello: () => ({ sdk_version: pkg.version, node_version: process.versions.node }),
+  hello: () => ({ sdk_version: sdkVersion, node_version: process.versions.node }),
   sign_v2: signV2,
   verify: req => ({ verified: verifierSdk(req).rsaCheck(req.content, req.sign, req.sign_type) }),
   notify_verify: req => ({ verified: verifierSdk(req).checkNotifySignV2(req.post_data) }),

@@ -30,24 +30,14 @@
 // WHATWG `URLSearchParams` (percent-decoding, `+` as space). A parameter seen twice is an error.
 
 import fs from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const WANT_VERSION = '4.14.0';
+import { openSdk } from './sdk.mjs';
 
 const [installDir, casesFile] = process.argv.slice(2);
 if (!installDir || !casesFile) {
   process.stderr.write('usage: node redirect_verify.mjs <install dir> <cases.json>\n');
   process.exit(2);
 }
-const pkgDir = path.join(installDir, 'node_modules', 'alipay-sdk');
-const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
-if (pkg.version !== WANT_VERSION) {
-  process.stderr.write(`alipay-sdk ${pkg.version} found, ${WANT_VERSION} expected\n`);
-  process.exit(2);
-}
-const dist = path.join(pkgDir, 'dist', 'esm');
-const load = file => import(pathToFileURL(path.join(dist, file)).href);
+const { version: sdkVersion, load } = openSdk(installDir);
 const { AlipaySdk } = await load('alipay.js');
 const certutil = await load('antcertutil.js');
 
@@ -201,7 +191,7 @@ const cases = JSON.parse(fs.readFileSync(casesFile, 'utf8'));
 if (!Array.isArray(cases)) throw new Error('the cases file is not a JSON array');
 const results = cases.map(run);
 process.stdout.write(`${JSON.stringify({
-  sdk: `alipay-sdk ${pkg.version}`,
+  sdk: `alipay-sdk ${sdkVersion}`,
   node: process.versions.node,
   cases: cases.length,
   results,
