@@ -2570,24 +2570,11 @@ async fn node_sdk_interop_against_the_emulator() {
     let config_path = dir.join("config.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
     let script = repo.join("tests/interop/emulator_node.mjs");
+    let mut command = std::process::Command::new("node");
+    command.arg(script).arg(install).arg(&config_path);
+    // Bounded: the script finishes in about a second.
     let output = tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new("node")
-            .arg(script)
-            .arg(install)
-            .arg(&config_path)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Bounded: the script finishes in about a second.
-        for _ in 0..1200 {
-            if child.try_wait().unwrap().is_some() {
-                return child.wait_with_output().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        panic!("emulator_node.mjs did not finish within 120 s");
+        crate::support::run_bounded(command, "emulator_node.mjs", Duration::from_secs(120))
     })
     .await
     .unwrap();

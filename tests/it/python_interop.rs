@@ -11,7 +11,7 @@
 #![cfg(test)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use alipay_emulator::Emulator;
@@ -53,25 +53,14 @@ async fn official_python_sdk_interop_against_the_emulator() {
     let config_path = dir.join("config.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
     let script = repo.join("tests/interop/python_client.py");
+    let mut command = Command::new(python);
+    command
+        .arg(script)
+        .arg(&config_path)
+        .env("PYTHONIOENCODING", "utf-8");
+    // Bounded: the script finishes in about a second.
     let output = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg(&config_path)
-            .env("PYTHONIOENCODING", "utf-8")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Bounded: the script finishes in about a second.
-        for _ in 0..1200 {
-            if child.try_wait().unwrap().is_some() {
-                return child.wait_with_output().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("python_client.py did not finish within 120 s");
+        crate::support::run_bounded(command, "python_client.py", Duration::from_secs(120))
     })
     .await
     .unwrap();

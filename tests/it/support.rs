@@ -465,3 +465,27 @@ impl Rng {
             .collect()
     }
 }
+
+/// Runs `command` with its output captured, waiting at most `limit` (polling every 100 ms); kills
+/// it and panics past that. Blocking: call it from `spawn_blocking` in async tests.
+pub(crate) fn run_bounded(
+    mut command: std::process::Command,
+    what: &str,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what} did not finish within {} s", limit.as_secs());
+}
