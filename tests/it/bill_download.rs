@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use alipay::bill::{BillType, DetailRow, Money, TableKind};
+use alipay::bill::{BillType, DetailRow, Money, SavedBill, TableKind};
 use alipay::transport::test_util::CapturingTransport;
 use alipay::transport::{
     BoxFuture, HttpRequest, HttpResponse, HttpTransport, HyperTransport, StreamingResponse,
@@ -210,18 +210,7 @@ async fn bills_of_the_emulator_in_memory_and_on_disk() {
     }
 
     // On disk, with progress.
-    let mut progress = Vec::new();
-    let saved = c
-        .download_bill_to_file(
-            BillType::Trade,
-            "2024-05-13".parse().unwrap(),
-            &out,
-            |done, total| {
-                progress.push((done, total));
-            },
-        )
-        .await
-        .unwrap();
+    let (saved, progress) = save_with_progress(&c, BillType::Trade, &out).await;
     let size = std::fs::metadata(&out).unwrap().len();
     assert_eq!((saved.path.as_path(), saved.bytes), (out.as_path(), size));
     assert!(!dir.join("trade.zip.part").exists());
@@ -395,18 +384,7 @@ async fn redirects_failures_and_truncation_over_the_hyper_transport() {
         mirror: addr,
     };
     let c = client(&emu, Protocol::V2, Arc::new(router));
-    let mut progress = Vec::new();
-    let saved = c
-        .download_bill_to_file(
-            "trade",
-            "2024-05-13".parse().unwrap(),
-            &out,
-            |done, total| {
-                progress.push((done, total));
-            },
-        )
-        .await
-        .unwrap();
+    let (saved, progress) = save_with_progress(&c, "trade", &out).await;
     let targets = seen.lock().unwrap().clone();
     assert_eq!(targets.len(), 2);
     assert!(targets[0].starts_with("/downloadBillFile.resource?"));
@@ -467,4 +445,25 @@ async fn redirects_failures_and_truncation_over_the_hyper_transport() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     emu.shutdown().await.unwrap();
+}
+
+/// `download_bill_to_file` of the bill of 2024-05-13 to `out`, with the progress calls it made.
+async fn save_with_progress(
+    c: &Client,
+    bill_type: impl Into<BillType>,
+    out: &Path,
+) -> (SavedBill, Vec<(u64, Option<u64>)>) {
+    let mut progress = Vec::new();
+    let saved = c
+        .download_bill_to_file(
+            bill_type,
+            "2024-05-13".parse().unwrap(),
+            out,
+            |done, total| {
+                progress.push((done, total));
+            },
+        )
+        .await
+        .unwrap();
+    (saved, progress)
 }

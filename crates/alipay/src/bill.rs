@@ -1113,6 +1113,11 @@ mod tests {
             .query("token", "SECRET")
     }
 
+    /// `download_bill` of the trade bill of [`date`] through `replay`.
+    async fn trade_bill(replay: &ReplayTransport) -> Result<Bill, crate::Error> {
+        client(replay).download_bill("trade", date()).await
+    }
+
     /// The URL query, then `zip` served with its length, in `chunk`-byte chunks.
     fn serving(zip: &[u8], chunk: usize) -> ReplayTransport {
         ReplayTransport::new()
@@ -1129,10 +1134,7 @@ mod tests {
     async fn download_bill_reads_the_zip_as_typed_rows_that_add_up() {
         let zip = trade_zip();
         let replay = serving(&zip, 100);
-        let mut bill = client(&replay)
-            .download_bill("trade", date())
-            .await
-            .unwrap();
+        let mut bill = trade_bill(&replay).await.unwrap();
         assert!(replay.unused().is_empty());
         let sent = replay.requests();
         assert_eq!(
@@ -1239,10 +1241,7 @@ mod tests {
                 RequestMatcher::new().path("/y"),
                 RecordedResponse::new(200, zip.clone()),
             );
-        let bill = client(&replay)
-            .download_bill("trade", date())
-            .await
-            .unwrap();
+        let bill = trade_bill(&replay).await.unwrap();
         assert_eq!(bill.as_bytes().as_ref(), zip.as_slice());
         let uris: Vec<String> = replay
             .requests()
@@ -1269,10 +1268,7 @@ mod tests {
                 hop("/loop?token=SECRET"),
             )
             .repeat(Some(5));
-        let err = client(&replay)
-            .download_bill("trade", date())
-            .await
-            .unwrap_err();
+        let err = trade_bill(&replay).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "GET https://dl.example/loop: more than 5 redirects"
@@ -1284,10 +1280,7 @@ mod tests {
         let replay = ReplayTransport::new()
             .exchange(url_query(), url_answer(URL))
             .exchange(download(), RecordedResponse::new(301, ""));
-        let err = client(&replay)
-            .download_bill("trade", date())
-            .await
-            .unwrap_err();
+        let err = trade_bill(&replay).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "GET https://dl.example/bills/downloadBillFile.resource answered HTTP 301 without a Location"
@@ -1324,10 +1317,7 @@ mod tests {
             let replay = ReplayTransport::new()
                 .exchange(url_query(), url_answer(URL))
                 .exchange(download(), answer);
-            let err = client(&replay)
-                .download_bill("trade", date())
-                .await
-                .unwrap_err();
+            let err = trade_bill(&replay).await.unwrap_err();
             let chain = {
                 let mut text = err.to_string();
                 let mut source = std::error::Error::source(&err);
