@@ -401,36 +401,21 @@ fn render(
             order.biz_content().unwrap(),
         )
     }
-    // The order of a case, of any of the three redirect request types.
-    macro_rules! order {
-        ($request:ident) => {{
+    // The order of a case as a `$request`, rendered by `client.$render`.
+    macro_rules! render {
+        ($request:ident, $render:ident) => {{
             let mut order = $request::new(o.out_trade_no.as_str(), o.amount, o.subject.as_str());
             order.body.clone_from(&o.body);
             order.passback_params.clone_from(&o.passback_params);
-            order
+            finish(&order, client.$render(&order, options))
         }};
     }
     match output {
-        Output::PagePayForm => {
-            let order = order!(PagePayRequest);
-            finish(&order, client.page_pay(&order, options))
-        }
-        Output::PagePayUrl => {
-            let order = order!(PagePayRequest);
-            finish(&order, client.page_pay_url(&order, options))
-        }
-        Output::WapPayForm => {
-            let order = order!(WapPayRequest);
-            finish(&order, client.wap_pay(&order, options))
-        }
-        Output::WapPayUrl => {
-            let order = order!(WapPayRequest);
-            finish(&order, client.wap_pay_url(&order, options))
-        }
-        Output::AppPay => {
-            let order = order!(AppPayRequest);
-            finish(&order, client.app_pay(&order, options))
-        }
+        Output::PagePayForm => render!(PagePayRequest, page_pay),
+        Output::PagePayUrl => render!(PagePayRequest, page_pay_url),
+        Output::WapPayForm => render!(WapPayRequest, wap_pay),
+        Output::WapPayUrl => render!(WapPayRequest, wap_pay_url),
+        Output::AppPay => render!(AppPayRequest, app_pay),
     }
 }
 
