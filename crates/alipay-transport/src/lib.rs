@@ -125,15 +125,21 @@ pub trait HttpTransport: Send + Sync + fmt::Debug {
         &self,
         request: HttpRequest,
     ) -> BoxFuture<'_, Result<StreamingResponse, TransportError>> {
-        let response = self.send(request);
-        Box::pin(async move {
-            let (parts, body) = response.await?.into_parts();
-            Ok(http::Response::from_parts(
-                parts,
-                BodyStream::from_bytes(body),
-            ))
-        })
+        as_one_chunk(self.send(request))
     }
+}
+
+/// A whole response, once `response` has it, as a streaming response of one chunk.
+pub(crate) fn as_one_chunk<'a>(
+    response: BoxFuture<'a, Result<HttpResponse, TransportError>>,
+) -> BoxFuture<'a, Result<StreamingResponse, TransportError>> {
+    Box::pin(async move {
+        let (parts, body) = response.await?.into_parts();
+        Ok(http::Response::from_parts(
+            parts,
+            BodyStream::from_bytes(body),
+        ))
+    })
 }
 
 impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {

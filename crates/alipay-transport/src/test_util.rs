@@ -312,16 +312,7 @@ impl HttpTransport for CapturingTransport {
                 lock(&self.requests).push(RecordedRequest::of(&request));
                 t.send_streaming(request)
             }
-            Inner::Responder(_) => {
-                let response = self.send(request);
-                Box::pin(async move {
-                    let (parts, body) = response.await?.into_parts();
-                    Ok(http::Response::from_parts(
-                        parts,
-                        BodyStream::from_bytes(body),
-                    ))
-                })
-            }
+            Inner::Responder(_) => crate::as_one_chunk(self.send(request)),
         }
     }
 }
