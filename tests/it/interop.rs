@@ -183,11 +183,7 @@ fn official_node_sdk() {
     let failed: usize = tally.counts.values().map(|c| c.1).sum();
     println!(
         "interop: {cases} cases, {passed} checks passed, {failed} failed (seed {seed}, rust-crypto {}, {:.1} s)",
-        if cfg!(feature = "rust-crypto") {
-            "on"
-        } else {
-            "off"
-        },
+        if rust_crypto() { "on" } else { "off" },
         started.elapsed().as_secs_f64()
     );
     assert!(cases >= MIN_CASES, "only {cases} cases");
@@ -549,7 +545,7 @@ fn sign_case(ctx: &mut Ctx, i: usize) {
 fn notify_case(ctx: &mut Ctx, i: usize) {
     let rng = &mut ctx.rng;
     let key = ctx.fx.pick_key_form(rng);
-    let sign_type = if cfg!(feature = "rust-crypto") && rng.chance(25) {
+    let sign_type = if rust_crypto() && rng.chance(25) {
         SignType::Rsa
     } else {
         SignType::Rsa2
@@ -656,7 +652,7 @@ fn notify_case(ctx: &mut Ctx, i: usize) {
 fn response_case(ctx: &mut Ctx, i: usize) {
     let rng = &mut ctx.rng;
     let key = ctx.fx.pick_key_form(rng);
-    let sign_type = if cfg!(feature = "rust-crypto") && rng.chance(20) {
+    let sign_type = if rust_crypto() && rng.chance(20) {
         SignType::Rsa
     } else {
         SignType::Rsa2
@@ -1359,7 +1355,7 @@ fn one_line(pem: &str, label: &str) -> String {
 }
 
 fn can_sign(sign_type: SignType, bits: usize) -> bool {
-    cfg!(feature = "rust-crypto") || (sign_type == SignType::Rsa2 && bits >= 2048)
+    rust_crypto() || (sign_type == SignType::Rsa2 && bits >= 2048)
 }
 
 /// A random subject for `openssl req -subj`: C, ST, L, O, OU, CN in random order and number,
@@ -1786,4 +1782,11 @@ fn form_urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether alipay-sign was built with its `rust-crypto` backend. Asked at run time: cargo unifies
+/// features, so `cargo test --workspace` compiles it in for this crate too (alipay-cli needs it)
+/// even when this crate's own `rust-crypto` feature is off.
+fn rust_crypto() -> bool {
+    alipay_sign::Backend::available().contains(&alipay_sign::Backend::RustCrypto)
 }
